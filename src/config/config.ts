@@ -113,7 +113,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function section<T extends object>(raw: unknown, key: string, defaults: T, checks: Record<string, Checker>): T {
   if (raw === undefined || raw === null) return { ...defaults };
   if (!isObject(raw)) throw new ConfigError(`${key}: expected a mapping`);
-  const out: Record<string, unknown> = { ...defaults };
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [k, v] of Object.entries(raw)) {
     const check = checks[k];
     if (!check) throw new ConfigError(`${key}.${k}: unknown key`);

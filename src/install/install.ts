@@ -9,7 +9,7 @@
 // half, used by `install --check` and by push, which refuses to push from a clone without it.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile, rename } from "node:fs/promises";
+import { mkdir, readFile, writeFile, rename } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -152,5 +152,31 @@ export async function install(repoDir: string, opts: { check?: boolean } = {}): 
     changed.push(`git config: set ${key}`);
   }
 
+  if (await excludeTempFolders(root)) changed.push(".git/info/exclude: temp folders and files of interrupted writes");
+
   return { repoDir: root, changed, missing: await checkInstalled(root) };
+}
+
+// A download's `data/N-temp` folder and the temp files of atomic writes must never be
+// committed, also not by an existing workflow's `git add -A`. The excludes go into
+// .git/info/exclude, not .gitignore, so installing in a CI checkout never dirties the
+// tracked tree that sync requires clean.
+const TEMP_EXCLUDES = ["/data/*-temp/", "/state/**/.*.tmp", ".*.prstate-tmp-*"];
+
+async function excludeTempFolders(root: string): Promise<boolean> {
+  const r = await git(root, ["rev-parse", "--git-path", "info/exclude"]);
+  if (r.code !== 0) throw new GitError(`git rev-parse --git-path failed: ${r.stderr.trim()}`);
+  const path = resolve(root, r.stdout.trim());
+  let text = "";
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new GitError(`cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  const present = presentLines(text);
+  const add = TEMP_EXCLUDES.filter((line) => !present.has(line));
+  if (add.length === 0) return false;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${add.join("\n")}\n`);
+  return true;
 }
