@@ -182,7 +182,12 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   for (const name of LIST_NAMES) lists[name] = await readList(repo, name);
   let queue = await listQueue(repo);
   const scopeExtra = [...(listing ?? []).map((p) => p.number), ...(open ?? []).map((p) => p.number)];
-  let scan = await scanRepo(repo, { only: await cycleScope(repo, lists, queue, scopeExtra) });
+  // The paranoid check (daily by default) reads every record: a record that still says OPEN
+  // for a PR GitHub closed without the poll seeing it is only found by looking at all of
+  // data/. Every other cycle reads just its scope, so its cost follows what changed.
+  const checks = await readChecks(repo);
+  report.paranoid = open !== undefined && isDue(checks.paranoid, cfg.thresholds.paranoidEveryHours, started);
+  const scan = report.paranoid ? await scanRepo(repo) : await scanRepo(repo, { only: await cycleScope(repo, lists, queue, scopeExtra) });
   const facts = scan.prs;
   const touched = new Set<string>();
 
@@ -217,9 +222,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   ];
 
   // 5. Integrity: the cheap check over this scope every cycle, the paranoid one when due.
-  const checks = await readChecks(repo);
-  const findings: Finding[] = runChecks({ facts, open, unexpected: scan.unexpected, now: started, cfg, scope: "cycle", lists });
-  report.paranoid = open !== undefined && isDue(checks.paranoid, cfg.thresholds.paranoidEveryHours, started);
+  const findings: Finding[] = runChecks({ facts, open, unexpected: scan.unexpected, now: started, cfg, scope: report.paranoid ? "full" : "cycle", lists });
   if (report.paranoid) findings.push(...paranoidFindings(facts, open!));
   for (const f of findings) report.findings[f.kind] = (report.findings[f.kind] ?? 0) + 1;
   const fixes = planFixes(findings, facts, { cfg, now: started, writer: opts.writer });
