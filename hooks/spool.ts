@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../src/errors.js";
 import { deliveryFileStem } from "../src/intake/delivery-id.js";
-import { fsyncDir, TEMP_PREFIX, writeOnce } from "../src/intake/write-once.js";
+import { createFileAtomic, fsyncDir } from "../src/store/atomic-write.js";
 
 export interface SpooledEvent {
   deliveryId: string;
@@ -66,8 +66,7 @@ export class FileSpool implements Spool {
 
   async write(event: SpooledEvent): Promise<"stored" | "duplicate"> {
     const name = `${deliveryFileStem(event.deliveryId)}.json`;
-    const result = await writeOnce(join(this.dir, name), JSON.stringify(event) + "\n");
-    return result === "stored" ? "stored" : "duplicate";
+    return (await createFileAtomic(join(this.dir, name), JSON.stringify(event) + "\n")) ? "stored" : "duplicate";
   }
 
   async list(): Promise<SpoolEntry[]> {
@@ -79,7 +78,7 @@ export class FileSpool implements Spool {
       throw err;
     }
     return names
-      .filter((n) => n.endsWith(".json") && !n.startsWith(TEMP_PREFIX))
+      .filter((n) => n.endsWith(".json") && !n.startsWith("."))
       .sort()
       .map((name) => ({ name, deliveryId: name.slice(0, -".json".length) }));
   }

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DataError, InputError, registerSecret } from "../src/errors.js";
 import { LIST_FILES, type ListName } from "../src/layout.js";
-import { addEntries, parseList, serializeList } from "../src/lists/list-file.js";
+import { addEntries } from "../src/lists/list-file.js";
 import { clearAttempts, listAttempts, readAttemptFiles, recordAttempt } from "../src/store/attempts-store.js";
 import { readChecks, recordCheckRun } from "../src/store/checks-file.js";
 import { parseLegacyAttempt } from "../src/store/legacy-attempts.js";

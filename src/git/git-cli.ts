@@ -3,9 +3,9 @@
 // (`https://x-access-token:ghs_…@github.com/…`), so everything git prints is passed through
 // `redact()` before anyone sees it, and failures become a GitError with one clear line.
 import { execFile } from "node:child_process";
-import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { GitError, redact } from "../errors.js";
+import { pathExists } from "../store/atomic-write.js";
 
 export interface GitOutput {
   /** Redacted standard output. */
@@ -271,21 +271,12 @@ export async function stagePaths(repoDir: string, paths: string[]): Promise<void
   const gone: string[] = [];
   for (const p of paths) {
     if (p === "" || p.startsWith("/") || p.split("/").includes("..")) throw new GitError(`not a repo-relative path: ${JSON.stringify(p)}`);
-    (await exists(join(repoDir, p)) ? present : gone).push(p);
+    (await pathExists(join(repoDir, p)) ? present : gone).push(p);
   }
   const literal = { env: { GIT_LITERAL_PATHSPECS: "1" } };
   // Batches keep the argument list far below the OS limit on big cycles.
   for (const batch of chunks(present, 500)) await runGit(repoDir, ["add", "--all", "--", ...batch], literal);
   for (const batch of chunks(gone, 500)) await runGit(repoDir, ["rm", "-r", "--cached", "--quiet", "--ignore-unmatch", "--", ...batch], literal);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

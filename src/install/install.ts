@@ -161,7 +161,7 @@ export async function install(repoDir: string, opts: { check?: boolean } = {}): 
 // committed, also not by an existing workflow's `git add -A`. The excludes go into
 // .git/info/exclude, not .gitignore, so installing in a CI checkout never dirties the
 // tracked tree that sync requires clean.
-const TEMP_EXCLUDES = ["/data/*-temp/", "/state/**/.*.tmp", ".*.prstate-tmp-*"];
+const TEMP_EXCLUDES = ["/data/*-temp/", ".*.prstate-tmp-*"];
 
 async function excludeTempFolders(root: string): Promise<boolean> {
   const r = await git(root, ["rev-parse", "--git-path", "info/exclude"]);

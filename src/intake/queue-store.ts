@@ -3,13 +3,13 @@
 // never conflict, and the same delivery enqueued twice (a redelivery, two hooks, a re-run
 // drain) is stored once. Files are consumed by deleting them in the same commit as the
 // data they caused, so a crashed worker leaves its events queued.
-import { readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
+import { readFile, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { classifyPath, prNumber, queueDir, STATE_DIR } from "../layout.js";
 import { deliveryFileStem } from "./delivery-id.js";
 import type { FetchKind } from "./event-to-work.js";
-import { fsyncDir, TEMP_PREFIX, writeOnce } from "./write-once.js";
+import { createFileAtomic, fsyncDir, readdirOrEmpty } from "../store/atomic-write.js";
 
 /** The content of one queue file. */
 export interface QueueEntry {
@@ -74,8 +74,8 @@ function validEntry(item: QueueEntry): QueueEntry {
 export async function enqueueEvent(repo: string, item: QueueEntry): Promise<{ path: string; stored: boolean }> {
   const entry = validEntry(item);
   const path = queuePath(entry.pr, entry.deliveryId);
-  const result = await writeOnce(join(repo, path), JSON.stringify(entry, null, 2) + "\n");
-  return { path, stored: result === "stored" };
+  const stored = await createFileAtomic(join(repo, path), JSON.stringify(entry, null, 2) + "\n");
+  return { path, stored };
 }
 
 function parseItem(text: string, pr: number, path: string, fallbackTime: string): QueuedItem {
@@ -106,16 +106,6 @@ function parseItem(text: string, pr: number, path: string, fallbackTime: string)
   return item;
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw err;
-  }
-}
-
 /**
  * Every queue file of the repo, sorted by path. Folders that are not PR numbers are not
  * queue files (the integrity check reports them); temp files of an interrupted write are skipped.
@@ -131,7 +121,7 @@ export async function listQueue(repo: string): Promise<QueuedItem[]> {
     } catch {
       continue;
     }
-    const names = (await readdirOrEmpty(join(root, dirName))).filter((n) => n.endsWith(".json") && !n.startsWith(TEMP_PREFIX)).sort();
+    const names = (await readdirOrEmpty(join(root, dirName))).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
     const read = await Promise.all(
       names.map(async (name) => {
         const path = `${QUEUE_ROOT}/${dirName}/${name}`;

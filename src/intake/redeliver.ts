@@ -9,7 +9,7 @@ import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AuthError, DataError, errorMessage, RateLimitError } from "../errors.js";
 import type { GitHub, HookDelivery } from "../github/github.js";
-import { fsyncDir } from "./write-once.js";
+import { fsyncDir } from "../store/atomic-write.js";
 
 /** The part of the GitHub interface this needs (tests implement just these). */
 export type DeliveriesApi = Pick<GitHub, "listHooks" | "listDeliveries" | "redeliver">;

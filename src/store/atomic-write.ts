@@ -3,7 +3,7 @@
 // a temp file in the same folder (same filesystem, so rename is atomic), is fsynced, renamed
 // over the target, and the folder is fsynced so the rename itself survives a power loss.
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 // Temp files carry this marker so readers skip them and cleanup can find them; the leading
@@ -15,12 +15,24 @@ export function isTempFileName(name: string): boolean {
   return name.startsWith(".") && name.includes(TEMP_MARKER);
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything (file, folder, link) has that name; other errors than ENOENT are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/** A folder's entries; a folder that does not exist (or is a file) has none. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw err;
   }
 }
@@ -98,7 +110,7 @@ export async function createFileAtomic(path: string, data: string | Uint8Array):
       if (code === "EEXIST") return false;
       // Filesystems without hard links: check, then rename (atomic, exclusive only best effort).
       if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw err;
-      if (await exists(path)) return false;
+      if (await pathExists(path)) return false;
       await rename(temp, path);
     }
   } finally {

@@ -5,14 +5,14 @@
 // folder removed. A crash at any point leaves `data/<N>` either the old complete record, the
 // new complete record, or (between the two renames) absent with both kept under `-temp`,
 // which `cleanupRecordTemp` puts back; never a mix of old and new files.
-import { lstat, readdir, readFile, rename } from "node:fs/promises";
+import { readdir, readFile, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DataError, errorMessage, InputError } from "../errors.js";
 import { basicDir, DATA_DIR, fullDir, prNumber, tempDir } from "../layout.js";
 import { compareInstants, parseInstant } from "../merge/instant.js";
 import { isRecordDoc, recordUpdatedAt } from "../merge/record-meta.js";
 import type { RecordFacts } from "../state/pr-facts.js";
-import { ensureDir, fsyncDir, removeTree, writeFileSynced } from "./atomic-write.js";
+import { ensureDir, fsyncDir, pathExists, removeTree, writeFileSynced } from "./atomic-write.js";
 import { formatJson, isPlainObject } from "./json-file.js";
 import { allowedFiles, mainFile, parseRecord, type FolderEntry, type ParsedRecord } from "./record-facts.js";
 import { formatTimestamp, isoSeconds, TIMESTAMP_FILE } from "./timestamp-file.js";
@@ -143,16 +143,6 @@ function compareAge(a: { updatedAt?: string; fetchedAt?: string }, b: { updatedA
   return compareInstants(parseInstant(a.updatedAt), parseInstant(b.updatedAt)) || compareInstants(parseInstant(a.fetchedAt), parseInstant(b.fetchedAt));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-}
-
 /**
  * Writes PR N's full or basic record as a whole (see the top of this file). Refuses, writing
  * nothing, when the stored record (or, with `removeOther`, the other kind) is valid and newer
@@ -208,7 +198,7 @@ export async function writeRecord(repo: string, pr: number, opts: WriteRecordOpt
     await removeTree(temp);
 
     const removed: string[] = [];
-    if (opts.removeOther && (await exists(join(repo, otherDir)))) {
+    if (opts.removeOther && (await pathExists(join(repo, otherDir)))) {
       await removeTree(join(repo, otherDir));
       removed.push(otherDir);
     }
@@ -221,7 +211,7 @@ export async function removeRecord(repo: string, pr: number, opts: { basic: bool
   const n = prNumber(pr);
   return withPrLock(repo, n, async () => {
     const path = join(repo, recordDir(n, opts.basic));
-    if (!(await exists(path))) return false;
+    if (!(await pathExists(path))) return false;
     await removeTree(path);
     return true;
   });
@@ -240,10 +230,10 @@ export async function cleanupRecordTemp(repo: string, pr: number): Promise<{ res
     const out = { restored: [] as string[], removed: [] as string[] };
     for (const basic of [false, true]) {
       const temp = join(repo, tempDir(n, basic));
-      if (!(await exists(temp))) continue;
+      if (!(await pathExists(temp))) continue;
       const dir = recordDir(n, basic);
       const target = join(repo, dir);
-      if (!(await exists(target)) && (await exists(join(temp, "old")))) {
+      if (!(await pathExists(target)) && (await pathExists(join(temp, "old")))) {
         const staged = await readRecordFolder(join(temp, "new"), n, basic, { keepDocs: false });
         await rename(join(temp, staged?.facts.valid ? "new" : "old"), target);
         await fsyncDir(join(repo, DATA_DIR));

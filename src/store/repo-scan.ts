@@ -3,11 +3,11 @@
 // of `data/`; a scan with `only` reads just those PRs' folders (plus the lists and the queue,
 // which are small), which is what keeps the per-cycle integrity check proportional to what
 // changed rather than to the size of `data/`.
-import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DATA_DIR, prNumber, STATE_DIR, tempDir, type ListName } from "../layout.js";
 import { listQueue } from "../intake/queue-store.js";
 import type { AttemptFacts, PrFacts } from "../state/pr-facts.js";
+import { pathExists, readdirOrEmpty } from "./atomic-write.js";
 import { readAttemptFiles } from "./attempts-store.js";
 import { legacyAttemptCounts, legacyAttemptFacts } from "./legacy-attempts.js";
 import { LIST_NAMES, readList } from "./list-store.js";
@@ -38,26 +38,6 @@ export interface ScanOptions {
 const DATA_ENTRY = /^([1-9][0-9]*)(-basic)?(-temp)?$/;
 const ATTEMPTS_ROOT = `${STATE_DIR}/attempts`;
 const QUEUE_ROOT = `${STATE_DIR}/queue`;
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-}
 
 /** A PR number from a folder name, or undefined (leading zeros, too large, not digits). */
 function prFromName(name: string): number | undefined {
@@ -101,7 +81,7 @@ export async function scanRepo(repo: string, opts: ScanOptions = {}): Promise<Re
       const f = factsOf(pr);
       for (const basic of [false, true]) {
         records.push({ pr, basic });
-        if (await exists(join(repo, tempDir(pr, basic)))) f.temp = true;
+        if (await pathExists(join(repo, tempDir(pr, basic)))) f.temp = true;
       }
     });
   } else {

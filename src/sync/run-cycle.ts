@@ -22,15 +22,14 @@ import { listQueue, type QueuedItem } from "../intake/queue-store.js";
 import { drainSpool } from "../../hooks/drain-spool.js";
 import { runChecks, paranoidFindings, type Finding } from "../integrity/checks.js";
 import { planFixes } from "../integrity/fix-plan.js";
-import { CHECKS_FILE, LIST_FILES, STATE_DIR, WATERMARK_FILE, basicDir, fullDir, prNumber } from "../layout.js";
-import { listEntries, dedupeList, type ListFile } from "../lists/list-file.js";
+import { CHECKS_FILE, STATE_DIR, WATERMARK_FILE, basicDir, fullDir, prNumber } from "../layout.js";
+import { listEntries, type ListFile } from "../lists/list-file.js";
 import { readChecks, recordCheckRun } from "../store/checks-file.js";
-import { LIST_NAMES, readList, writeList } from "../store/list-store.js";
+import { LIST_NAMES, readList } from "../store/list-store.js";
 import { readRecord, writeRecord } from "../store/record-store.js";
 import { headShaIndex, scanRepo } from "../store/repo-scan.js";
 import { readWatermark, writeWatermark } from "../store/watermark-file.js";
 import { applyChanges, type PrChanges } from "../state/pr-changes.js";
-import type { PrFacts } from "../state/pr-facts.js";
 import { emptyFacts, isStubborn } from "../state/pr-state.js";
 import { planCycle, type CyclePlan, type PlanItem, type WorkHint } from "../state/scheduler.js";
 import { planTransition, type DownloadOutcome } from "../state/transitions.js";
@@ -256,6 +255,9 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   // 7. Downloads, each on its own; outcomes are planned against the facts as they are now.
   const changes: PrChanges[] = [];
   const settled = new Set<number>();
+  // A poll hit is settled by a download only if GitHub's answer is at least as new as the
+  // listing: replicas lag, and an answer from before the listed update does not contain it.
+  const listedAt = new Map(hits.map((h) => [h.number, Date.parse(h.updatedAt)]));
   let stop: CycleReport["stoppedEarly"];
   let fatal: unknown;
   const pending = [...plan.items];
@@ -265,11 +267,13 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
     let outcome: DownloadOutcome;
     let spliced = false;
     let query: "full" | "basic" = item.query;
+    let answeredAt: string | undefined;
     try {
       const done = await download(repo, gh, item, isStubborn(f, cfg), now());
       outcome = { ok: true, record: done.record };
       spliced = done.spliced;
       query = done.query;
+      answeredAt = done.updatedAt;
       for (const p of done.paths) touched.add(p);
     } catch (err) {
       if (err instanceof AuthError) {
@@ -286,7 +290,10 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
     changes.push(plan);
     if (plan.transition) report.transitions.push(plan.transition);
     if (outcome.ok) {
-      settled.add(item.pr);
+      const listed = listedAt.get(item.pr);
+      if (listed !== undefined && Date.parse(answeredAt ?? "") < listed) {
+        log(`PR #${item.pr}: GitHub answered with updatedAt ${answeredAt}, older than the listing's; the watermark waits for the listed update`);
+      } else settled.add(item.pr);
       report.downloaded.push({ pr: item.pr, query, spliced, ...(plan.transition ? { transition: plan.transition } : {}) });
     } else {
       // A counted failure is durable (attempt file, list entry): the watermark may pass it.
@@ -378,6 +385,8 @@ interface Downloaded {
   query: "full" | "basic";
   spliced: boolean;
   paths: string[];
+  /** The PR's updatedAt in GitHub's answer. */
+  updatedAt: string;
 }
 
 /**
@@ -397,16 +406,16 @@ async function download(repo: string, gh: GitHub, item: PlanItem, stubborn: bool
     const files: Record<string, unknown> = { "pr_info.json": spliced };
     if (stored!.docs!["pr_reactions.json"] !== undefined) files["pr_reactions.json"] = stored!.docs!["pr_reactions.json"];
     const res = await writeRecord(repo, item.pr, { basic: false, files, fetchedAt });
-    return { record: "full", query: "basic", spliced: true, paths: res.written ? [fullDir(item.pr)] : [] };
+    return { record: "full", query: "basic", spliced: true, paths: res.written ? [fullDir(item.pr)] : [], updatedAt: basic.updatedAt };
   }
   const res = await writeRecord(repo, item.pr, { basic: true, files: { "basic_pr_info.json": basic.basic }, fetchedAt });
-  return { record: res.written ? "basic" : recordKindOf(res.newer), query: "basic", spliced: false, paths: res.written ? [basicDir(item.pr)] : [] };
+  return { record: res.written ? "basic" : recordKindOf(res.newer), query: "basic", spliced: false, paths: res.written ? [basicDir(item.pr)] : [], updatedAt: basic.updatedAt };
 }
 
 async function downloadFull(repo: string, gh: GitHub, pr: number, fetchedAt: Date): Promise<Downloaded> {
   const docs = await gh.fetchFull(pr);
   const res = await writeRecord(repo, pr, { basic: false, files: { "pr_info.json": docs.prInfo, "pr_reactions.json": docs.reactions }, fetchedAt });
-  return { record: res.written ? "full" : recordKindOf(res.newer), query: "full", spliced: false, paths: res.written ? [fullDir(pr)] : [] };
+  return { record: res.written ? "full" : recordKindOf(res.newer), query: "full", spliced: false, paths: res.written ? [fullDir(pr)] : [], updatedAt: docs.updatedAt };
 }
 
 function recordKindOf(dir: string): "full" | "basic" {
