@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 import { signBody } from "./receiver-core.js";
+import { seededRandom } from "../src/simulator/seeded-random.js";
 
 export interface Delivery {
   deliveryId: string;
@@ -67,18 +68,6 @@ export function webhookPayload(event: string, action: string | undefined, o: Pay
     default:
       return withAction({});
   }
-}
-
-/** Deterministic PRNG (mulberry32), so a seed reproduces a burst exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Roughly the mix of a busy repository's PR events: CI dominates, then PR activity and reviews.

@@ -7,22 +7,12 @@ import type { ListName } from "../src/layout.js";
 import { backoffDelayMs, isDue, nextDueAt } from "../src/state/backoff.js";
 import type { AttemptFacts, PrFacts, RecordFacts } from "../src/state/pr-facts.js";
 import { classShares, planCycle, WORK_CLASSES, type CyclePlan, type WorkClass, type WorkHint } from "../src/state/scheduler.js";
+import { seededRandom } from "../src/simulator/seeded-random.js";
 
 const cfg: Config = DEFAULT_CONFIG; // 100 downloads: events 35, integrity 20, missing 20, stubborn 10, backfill 15
 const now = new Date("2025-03-01T12:00:00.000Z");
 const HOUR = 3600_000;
 
-/** mulberry32: a small seeded generator, so every plan here is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const record = (over: Partial<RecordFacts> = {}): RecordFacts => ({ basic: false, valid: true, problems: [], state: "OPEN", ...over });
 
@@ -58,7 +48,7 @@ test("a flood of events cannot starve backfill (or any other class)", (t) => {
     ...range(40_000, 20).map((n) => pr(n, { lists: ["stubborn"] })),
   );
   const hints: WorkHint[] = range(1, 1000).map((n) => ({ pr: n, source: "event" }));
-  const plan = planCycle({ facts, hints, now, cfg, random: seeded(1), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints, now, cfg, random: seededRandom(1), stubbornRetryDue: false });
   t.is(plan.items.length, 100);
   t.is(byClass(plan, "backfill").length, 15);
   t.is(byClass(plan, "missing").length, 20);
@@ -71,7 +61,7 @@ test("a flood of events cannot starve backfill (or any other class)", (t) => {
 
 test("unused shares flow to the others, in class order", (t) => {
   const facts = repo(...range(1, 200).map((n) => pr(n, { lists: ["backfill"] })), ...range(1000, 5).map((n) => pr(n, { lists: ["missing"] })));
-  const plan = planCycle({ facts, hints: [], now, cfg, random: seeded(2), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [], now, cfg, random: seededRandom(2), stubbornRetryDue: false });
   t.is(byClass(plan, "missing").length, 5);
   t.is(byClass(plan, "backfill").length, 95);
 });
@@ -79,7 +69,7 @@ test("unused shares flow to the others, in class order", (t) => {
 test("items interleave the classes, so a cycle stopped early has served every class", (t) => {
   const facts = repo(...range(20_000, 50).map((n) => pr(n, { lists: ["backfill"] })), ...range(40_000, 20).map((n) => pr(n, { lists: ["stubborn"] })));
   const hints: WorkHint[] = range(1, 500).map((n) => ({ pr: n, source: "poll" }));
-  const plan = planCycle({ facts, hints, now, cfg, random: seeded(3), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints, now, cfg, random: seededRandom(3), stubbornRetryDue: false });
   const firstTen = new Set(plan.items.slice(0, 10).map((i) => i.class));
   t.true(firstTen.has("backfill") && firstTen.has("stubborn") && firstTen.has("events"));
   // Each class's own order is kept within the interleaving.
@@ -92,11 +82,11 @@ test("a PR that always fails stays behind the ones that never failed", (t) => {
   const failing = pr(5, { lists: ["missing"], attempts: attemptsAt(5, [old, old]) });
   const facts = repo(failing, ...range(100, 40).map((n) => pr(n, { lists: ["missing"] })));
   const small = { ...cfg, budget: { ...cfg.budget, maxDownloads: 10 } };
-  const plan = planCycle({ facts, hints: [], now, cfg: small, random: seeded(4), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [], now, cfg: small, random: seededRandom(4), stubbornRetryDue: false });
   t.is(plan.items.length, 10);
   t.false(plan.items.some((i) => i.pr === 5));
   // With room for everyone it comes last.
-  const all = planCycle({ facts, hints: [], now, cfg, random: seeded(4), stubbornRetryDue: false });
+  const all = planCycle({ facts, hints: [], now, cfg, random: seededRandom(4), stubbornRetryDue: false });
   t.is(all.items.at(-1)!.pr, 5);
   t.is(all.items.at(-1)!.attempts, 2);
 });
@@ -107,21 +97,21 @@ test("equal attempts: the longest since the last attempt goes first", (t) => {
     pr(2, { lists: ["missing"], attempts: attemptsAt(2, [new Date(now.getTime() - 30 * HOUR)]) }),
     pr(3, { lists: ["missing"], attempts: attemptsAt(3, [new Date(now.getTime() - 10 * HOUR)]) }),
   );
-  const plan = planCycle({ facts, hints: [], now, cfg, random: seeded(5), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [], now, cfg, random: seededRandom(5), stubbornRetryDue: false });
   t.deepEqual(plan.items.map((i) => i.pr), [2, 3, 1]);
 });
 
 test("backoff defers a PR until it is due, and reports when", (t) => {
   const at = new Date(now.getTime() - 60_000);
   const facts = repo(pr(7, { lists: ["missing"], attempts: attemptsAt(7, [at]) }), pr(8, { lists: ["missing"] }));
-  const plan = planCycle({ facts, hints: [{ pr: 7, source: "event" }], now, cfg, random: seeded(6), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [{ pr: 7, source: "event" }], now, cfg, random: seededRandom(6), stubbornRetryDue: false });
   t.deepEqual(plan.items.map((i) => i.pr), [8]);
   t.is(plan.deferred.length, 1);
   t.is(plan.deferred[0]!.pr, 7);
   t.is(plan.deferred[0]!.class, "events");
   const due = plan.deferred[0]!.dueAt.getTime() - at.getTime();
   t.true(due >= 0.8 * 300_000 && due <= 300_000, `first backoff ${due} ms`);
-  const later = planCycle({ facts, hints: [], now: new Date(at.getTime() + 300_001), cfg, random: seeded(6), stubbornRetryDue: false });
+  const later = planCycle({ facts, hints: [], now: new Date(at.getTime() + 300_001), cfg, random: seededRandom(6), stubbornRetryDue: false });
   t.deepEqual(later.items.map((i) => i.pr).sort(), [7, 8]);
 });
 
@@ -144,13 +134,13 @@ test("backoff: exponential, capped, with the same jitter for every writer", (t) 
 test("deterministic with a seeded random; ties are broken at random", (t) => {
   const facts = repo(...range(1, 60).map((n) => pr(n, { lists: ["backfill"] })));
   const small = { ...cfg, budget: { ...cfg.budget, maxDownloads: 10 } };
-  const plan = (seed: number) => planCycle({ facts, hints: [], now, cfg: small, random: seeded(seed), stubbornRetryDue: false }).items.map((i) => i.pr);
+  const plan = (seed: number) => planCycle({ facts, hints: [], now, cfg: small, random: seededRandom(seed), stubbornRetryDue: false }).items.map((i) => i.pr);
   t.deepEqual(plan(11), plan(11));
   const distinct = new Set([11, 12, 13, 14].map((s) => plan(s).join(",")));
   t.true(distinct.size > 1);
   // Map insertion order does not matter, only the seed.
   const reversed = new Map([...facts].reverse());
-  t.deepEqual(planCycle({ facts: reversed, hints: [], now, cfg: small, random: seeded(11), stubbornRetryDue: false }).items.map((i) => i.pr), plan(11));
+  t.deepEqual(planCycle({ facts: reversed, hints: [], now, cfg: small, random: seededRandom(11), stubbornRetryDue: false }).items.map((i) => i.pr), plan(11));
 });
 
 test("the stubborn retry picks a few stubborn PRs for a full download, open ones first", (t) => {
@@ -158,11 +148,11 @@ test("the stubborn retry picks a few stubborn PRs for a full download, open ones
     ...range(1, 40).map((n) => pr(n, { lists: ["stubborn"], basic: record({ basic: true, state: n <= 35 ? "CLOSED" : "OPEN" }) })),
     ...range(100, 4).map((n) => pr(n, { lists: ["stubborn"] })),
   );
-  const off = planCycle({ facts, hints: [], now, cfg, random: seeded(7), stubbornRetryDue: false });
+  const off = planCycle({ facts, hints: [], now, cfg, random: seededRandom(7), stubbornRetryDue: false });
   t.is(off.items.filter((i) => i.stubbornRetry).length, 0);
   t.deepEqual(off.items.map((i) => i.pr).sort((a, b) => a - b), [100, 101, 102, 103], "only stubborn PRs without data need their basic download");
 
-  const on = planCycle({ facts, hints: [], now, cfg, random: seeded(7), stubbornRetryDue: true });
+  const on = planCycle({ facts, hints: [], now, cfg, random: seededRandom(7), stubbornRetryDue: true });
   const retry = on.items.filter((i) => i.stubbornRetry);
   t.is(retry.length, cfg.thresholds.stubbornRetryCount);
   t.true(retry.every((i) => i.query === "full" && i.class === "stubborn"));
@@ -190,7 +180,7 @@ test("a PR appears once, in its highest class; each item names its query", (t) =
     { pr: 5, source: "event" },
     { pr: 6, source: "integrity" },
   ];
-  const plan = planCycle({ facts, hints, now, cfg, random: seeded(8), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints, now, cfg, random: seededRandom(8), stubbornRetryDue: false });
   const by = new Map(plan.items.map((i) => [i.pr, i]));
   t.is(plan.items.length, 6);
   t.is(by.get(1)!.class, "events");
@@ -205,7 +195,7 @@ test("a PR appears once, in its highest class; each item names its query", (t) =
 
 test("nothing to do for fresh PRs, satisfied entries and stubborn PRs with data", (t) => {
   const facts = repo(pr(1, { full: record() }), pr(2, { full: record(), lists: ["missing"] }), pr(3, { lists: ["stubborn"], basic: record({ basic: true }) }));
-  const plan = planCycle({ facts, hints: [], now, cfg, random: seeded(9), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [], now, cfg, random: seededRandom(9), stubbornRetryDue: false });
   t.deepEqual(plan.items, []);
   t.deepEqual(plan.deferred, []);
 });
@@ -213,7 +203,7 @@ test("nothing to do for fresh PRs, satisfied entries and stubborn PRs with data"
 test("a PR that failed and no list names is retried in its class", (t) => {
   const old = [new Date(now.getTime() - 48 * HOUR)];
   const facts = repo(pr(1, { attempts: attemptsAt(1, old) }), pr(2, { full: record(), attempts: attemptsAt(2, old) }));
-  const plan = planCycle({ facts, hints: [], now, cfg, random: seeded(10), stubbornRetryDue: false });
+  const plan = planCycle({ facts, hints: [], now, cfg, random: seededRandom(10), stubbornRetryDue: false });
   t.deepEqual(plan.items.map((i) => [i.pr, i.class]).sort(), [[1, "missing"], [2, "integrity"]]);
 });
 
@@ -242,7 +232,7 @@ test("properties: each PR once, within budget, deferred never planned, every cla
         facts.set(n, f);
         if (s.hint !== "none") hints.push({ pr: n, source: s.hint });
       });
-      const plan = planCycle({ facts, hints, now, cfg: c, random: seeded(seed), stubbornRetryDue: retry });
+      const plan = planCycle({ facts, hints, now, cfg: c, random: seededRandom(seed), stubbornRetryDue: retry });
       const prs = plan.items.map((i) => i.pr);
       t.is(new Set(prs).size, prs.length);
       t.true(prs.length <= maxDownloads);
