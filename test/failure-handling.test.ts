@@ -293,9 +293,9 @@ test("a force-push upstream is detected with updatedAt unchanged and the PR re-d
   t.is(after.updatedAt, before.updatedAt);
   t.is(entryCount(await remoteText(w.bare, "redownload.txt"), 20000), 0, "not left listed for re-download");
   const history = await prHistory(w.bare, 20000);
-  t.deepEqual(history.map((e) => `${e.transition.from} -> ${e.transition.to}`), ["fresh -> outdated", "outdated -> fresh"]);
+  t.deepEqual(history.map((e) => `${e.transition.from} -> ${e.transition.to}`), ["outdated -> fresh", "fresh -> outdated"], "newest first");
   t.is(history[0]!.commit, history[1]!.commit, "flagged and re-downloaded in the same cycle, in one commit");
-  t.regex(history[0]!.transition.reason, /^force-pushed: /);
+  t.regex(history[1]!.transition.reason, /^force-pushed: /);
   t.deepEqual((await runCheck({ repoDir: w.dir, config: w.cfg, github: w.gh, writer: "checker" })).findings, []);
 });
 

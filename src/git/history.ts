@@ -17,8 +17,8 @@ const RECORD = "\x1e";
 const FIELD = "\x1f";
 
 /**
- * PR `pr`'s transitions on `rev` (default HEAD), newest first; within one commit, in the
- * order the message lists them. Empty for a PR that never changed state (or a repo without
+ * PR `pr`'s transitions on `rev` (default HEAD), newest first, also within one commit (a
+ * message lists its moves oldest first). Empty for a PR that never changed state (or a repo without
  * commits).
  */
 export async function prHistory(repoDir: string, pr: number, opts: { rev?: string } = {}): Promise<HistoryEntry[]> {
@@ -40,9 +40,9 @@ export async function prHistory(repoDir: string, pr: number, opts: { rev?: strin
   for (const record of out.stdout.split(RECORD)) {
     if (record.trim() === "") continue;
     const [commit, date, ...rest] = record.split(FIELD);
-    for (const transition of parseTransitions(rest.join(FIELD))) {
-      if (transition.pr === n) entries.push({ commit: commit!.trim(), date: date!.trim(), transition });
-    }
+    // A commit lists its moves in the order they happened: reversed, newest first like the commits.
+    const moves = parseTransitions(rest.join(FIELD)).filter((t) => t.pr === n).reverse();
+    for (const transition of moves) entries.push({ commit: commit!.trim(), date: date!.trim(), transition });
   }
   return entries;
 }
