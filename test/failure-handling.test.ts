@@ -240,7 +240,7 @@ test("broken JSON committed by an older tool is found, removed, counted, listed,
   const w = await world(t, { files: { "data/20000/pr_info.json": good.slice(0, 700) } });
 
   const found = await cli(["check", "--repo", w.dir, "--api-url", w.url, "--json"]);
-  t.is(found.code, 0, found.stderr);
+  t.is(found.code, 1, "findings remain: exit 1, like a linter");
   const report = JSON.parse(found.stdout);
   t.deepEqual(report.findings.map((f: { kind: string; pr: number }) => [f.kind, f.pr]), [["broken-record", 20000]]);
 

@@ -141,7 +141,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         log,
       });
       out(json ? JSON.stringify(report, null, 2) : formatCycleReport(report));
-      await writeActionsSummary(report);
+      await writeActionsSummary(report, process.env, json ? process.stderr : process.stdout);
       return 0;
     },
   },
@@ -173,7 +173,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
 
   check: {
-    summary: "run the integrity checks (all of data/); --fix moves PRs through the state machine and commits",
+    summary: "run the integrity checks (all of data/); exit 1 while findings remain; --fix moves PRs through the state machine and commits",
     options: {
       repo: repoOpt,
       "api-url": apiOpt,
@@ -199,7 +199,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
         writer: str(v, "writer") ?? defaultWriter(),
       });
       out(json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
-      return 0;
+      // Like a linter, so a workflow can gate on it: 1 while problems remain unfixed.
+      const remaining = report.fixed ? report.fixed.unfixed.length : report.findings.length;
+      return remaining > 0 ? 1 : 0;
     },
   },
 
