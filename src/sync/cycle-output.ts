@@ -34,12 +34,21 @@ export function formatCycleReport(r: CycleReport): string {
   return lines.join("\n");
 }
 
-/** In GitHub Actions (GITHUB_STEP_SUMMARY set): the job summary and annotations. Elsewhere nothing. */
-export async function writeActionsSummary(r: CycleReport, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * In GitHub Actions (GITHUB_ACTIONS set): `::warning::` annotations, and the job summary when
+ * GITHUB_STEP_SUMMARY is set. Elsewhere nothing. Annotations go to `annotations` (default
+ * stdout); with `--json` the caller passes stderr, so stdout stays one JSON document (the
+ * runner reads workflow commands from both streams).
+ */
+export async function writeActionsSummary(
+  r: CycleReport,
+  env: NodeJS.ProcessEnv = process.env,
+  annotations: { write(text: string): unknown } = process.stdout,
+): Promise<void> {
   if (!env.GITHUB_ACTIONS) return;
   for (const f of r.failed) {
     const what = f.becameStubborn ? "became stubborn" : `failed (${f.attempts} attempt(s))`;
-    process.stdout.write(`::warning title=prstate PR #${f.pr}::PR #${f.pr} ${what}: ${f.errorClass}\n`);
+    annotations.write(`::warning title=prstate PR #${f.pr}::PR #${f.pr} ${what}: ${f.errorClass}\n`);
   }
   if (!env.GITHUB_STEP_SUMMARY) return;
   const md = [

@@ -26,7 +26,8 @@ export function pollHits(listing: readonly PullSummary[], facts: ReadonlyMap<num
 
 /**
  * The next watermark. `unsettled` are hits this cycle neither committed nor durably listed
- * (deferred by the budget, or stopped by the rate-limit reserve). Never moves backwards.
+ * (deferred by the budget, stopped by the rate-limit reserve, or answered with data older
+ * than the listed update). Never moves backwards.
  */
 export function nextWatermark(previous: string | undefined, listing: PullListing, unsettled: ReadonlySet<number>): string | undefined {
   if (listing.length === 0) return previous;

@@ -260,6 +260,9 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const listedAt = new Map(hits.map((h) => [h.number, Date.parse(h.updatedAt)]));
   let stop: CycleReport["stoppedEarly"];
   let fatal: unknown;
+  // The periodic stubborn retry counts as run once one of its downloads got an answer (not a
+  // rate limit): a cycle that stops before it must leave the retry due for the next cycle.
+  let stubbornRetryRan = false;
   const pending = [...plan.items];
 
   const runItem = async (item: PlanItem): Promise<void> => {
@@ -285,6 +288,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
       else if (!(err instanceof GitHubError) && !(err instanceof DataError)) log(`PR #${item.pr}: unexpected error: ${errorMessage(err)}`);
       outcome = { ok: false, query: item.stubbornRetry ? "full" : item.query, error: err };
     }
+    if (item.stubbornRetry && (outcome.ok || !(outcome.error instanceof RateLimitError))) stubbornRetryRan = true;
     const plan = planTransition({ facts: f, outcome, cfg, now: now(), writer: opts.writer, queuePaths: item.queuePaths });
     facts.set(item.pr, applyChanges(f, plan));
     changes.push(plan);
@@ -348,7 +352,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
     await recordCheckRun(repo, "paranoid", started);
     touched.add(CHECKS_FILE);
   }
-  if (report.stubbornRetry && plan.items.some((i) => i.stubbornRetry)) {
+  if (report.stubbornRetry && stubbornRetryRan) {
     await recordCheckRun(repo, "stubbornRetry", started);
     touched.add(CHECKS_FILE);
   }
