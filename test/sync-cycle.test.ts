@@ -677,8 +677,8 @@ test("an exhausted rate limit mid-cycle: RateLimitError stops the cycle cleanly,
   t.false(r.downloaded.some((d) => d.pr === 20000 || d.pr === 23000));
   t.is(r.watermark.to, hitAt[0], "the watermark does not pass the hits the rate limit left undone");
   t.is(r.downloaded.length, 1);
-  t.is(r.failed.length, 1);
-  t.like(r.failed[0], { errorClass: "RateLimitError", attempts: 0, becameStubborn: false });
+  t.deepEqual(r.failed, [], "a rate limit is not a failure");
+  t.is(r.rateLimited.length, 1);
   t.true(w.sim.requests.rateLimited >= 1);
   t.is(r.transitions.length, 1, "only the download has a transition");
   const v = await cloneRepo(w.bare);
@@ -688,7 +688,7 @@ test("an exhausted rate limit mid-cycle: RateLimitError stops the cycle cleanly,
   t.deepEqual(await entries(v, "missing_prs.txt"), missing.filter((n) => n !== got));
   t.deepEqual(await entries(v, "closed_prs_to_backfill.txt"), backfill.filter((n) => n !== got));
   t.deepEqual(await treeFiles(v, "HEAD", "state/attempts"), [], "waiting out a rate limit is never a failed attempt");
-  t.deepEqual(await attemptFiles(w.clone, r.failed[0]!.pr), []);
+  t.deepEqual(await attemptFiles(w.clone, r.rateLimited[0]!), []);
 });
 
 test("credentials refused mid-cycle: the downloads before it are committed and pushed, then the cycle fails with AuthError", async (t) => {
@@ -777,4 +777,35 @@ test("sync --json in GitHub Actions: stdout is one JSON document, the annotation
   const md = await readFile(summary, "utf8");
   t.true(md.startsWith("### prstate sync (w-ci)\n"));
   t.true(md.includes("Failures: #99999 NotFoundError"));
+});
+
+// ------------------------------------------------------------------------------ 8. recovery
+
+test("a record write interrupted between its two renames: the next sync restores the committed record and goes on", async (t) => {
+  const w = await makeWorld(t, {
+    only: ["20000", "23000"],
+    files: async (sim) => ({
+      ...servedRecords(sim, [20000, 23000], iso(sim.clock.now())),
+      "state/watermark.json": watermark(iso(sim.clock.now())),
+    }),
+  });
+  const committed = await readText(w.clone, "data/20000/pr_info.json");
+  // What writeRecord leaves when killed after moving the old record aside and before moving
+  // the new one in: data/20000 is gone (a tracked deletion), both versions sit in the temp folder.
+  const { rename, mkdir } = await import("node:fs/promises");
+  await mkdir(join(w.clone, "data/20000-temp"), { recursive: true });
+  await rename(join(w.clone, "data/20000"), join(w.clone, "data/20000-temp/old"));
+  await cp(join(w.clone, "data/20000-temp/old"), join(w.clone, "data/20000-temp/new"), { recursive: true });
+  // The staged new record is complete and valid, but was never committed.
+  const staged = JSON.parse(committed);
+  staged.prstate = { fetchedAt: "2030-01-01T00:00:00Z" };
+  await writeFiles(w.clone, { "data/20000-temp/new/pr_info.json": `${JSON.stringify(staged, null, 2)}\n` });
+  t.not((await git(w.clone, ["status", "--porcelain"])).stdout, "", "the tree is dirty before the cycle");
+
+  await cycle(w);
+  t.is(await readText(w.clone, "data/20000/pr_info.json"), committed, "the committed record is back");
+  const left = (await git(w.clone, ["status", "--porcelain", "--untracked-files=all"])).stdout.split("\n").filter((l) => l && l !== "?? .gitattributes");
+  t.deepEqual(left, [], "nothing left over (the world's .gitattributes is installed, not committed)");
+  t.false((await readdir(join(w.clone, "data"))).some((n) => n.endsWith("-temp")));
+  t.is(await remoteHead(w.bare), (await git(w.clone, ["rev-parse", "HEAD"])).stdout.trim());
 });

@@ -44,10 +44,22 @@ export async function preflight(repo: string, opts: { remote: string; fetch: boo
     const missing = await checkInstalled(repo);
     if (missing.length > 0) throw new GitError(`merge driver not installed in ${repo} (${missing[0]}); run 'prstate install --repo ${repo}'`);
   }
-  if (!(await isTrackedClean(repo))) throw new GitError(`${repo} has uncommitted changes to tracked files; commit or discard them first`);
   const notes: string[] = [];
   const repaired = opts.repair === false ? [] : await repairTempFolders(repo);
-  if (repaired.length > 0) notes.push(`repaired ${repaired.length} interrupted write(s)`);
+  if (repaired.length > 0) {
+    // A record write interrupted between its two renames: the folders go back to what the
+    // last commit holds (the interrupted run committed nothing, so its download is redone).
+    const literal = { GIT_LITERAL_PATHSPECS: "1" };
+    for (const folder of new Set(repaired.map((p) => p.replace(/-temp$/, "")))) {
+      // Exit 1: the folder is not in HEAD (a new PR); then only the untracked files go.
+      await runGit(repo, ["checkout", "--quiet", "HEAD", "--", folder], { okCodes: [1], env: literal });
+      await runGit(repo, ["clean", "--quiet", "-fd", "--", folder], { env: literal });
+    }
+    notes.push(`repaired ${repaired.length} interrupted write(s)`);
+  }
+  if (!(await isTrackedClean(repo))) {
+    throw new GitError(`${repo} has uncommitted changes to tracked files (an interrupted run, or an edit by hand); commit or discard them first`);
+  }
 
   const branch = await currentBranch(repo);
   const remotes = (await runGit(repo, ["remote"])).stdout.split("\n").map((s) => s.trim());

@@ -77,6 +77,8 @@ export interface CycleReport {
   deferred: { pr: number; dueAt: string }[];
   downloaded: { pr: number; query: "full" | "basic"; spliced: boolean; transition?: Transition }[];
   failed: FailureReport[];
+  /** PRs whose download met a rate limit that outlasted the client's waiting: not failures, left for the next cycle. */
+  rateLimited: number[];
   /** PRs that joined stubborn_prs.txt in this cycle. */
   becameStubborn: number[];
   poll: { since?: string; listed: number; hits: number; complete: boolean; error?: string };
@@ -136,6 +138,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
     deferred: [],
     downloaded: [],
     failed: [],
+    rateLimited: [],
     becameStubborn: [],
     poll: { listed: 0, hits: 0, complete: true },
     queue: { events: 0, coalescedInto: 0, waiting: 0, drainedFromSpool: 0, ignored: 0 },
@@ -303,11 +306,17 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
       // A counted failure is durable (attempt file, list entry): the watermark may pass it.
       if (plan.counted) settled.add(item.pr);
       const err = outcome.error;
+      // Waiting out a rate limit is nobody's failure: the PR is simply left for the next cycle.
+      if (err instanceof RateLimitError) {
+        report.rateLimited.push(item.pr);
+        return;
+      }
       report.failed.push({
         pr: item.pr,
         errorClass: err instanceof Error ? err.name : String(err),
         message: errorMessage(err).split("\n")[0]!.slice(0, 200),
-        attempts: (facts.get(item.pr)?.attempts.length ?? 0),
+        // Counted before the move: becoming stubborn clears the attempt files.
+        attempts: f.attempts.length + (plan.counted ? 1 : 0),
         becameStubborn: plan.becomesStubborn,
       });
       if (plan.becomesStubborn) report.becameStubborn.push(item.pr);
