@@ -331,17 +331,21 @@ test("the paranoid cycle, when due, finds a PR closed upstream that polling miss
   t.true(Date.parse(checks.paranoid) >= Date.parse(now), "the paranoid run is recorded");
 });
 
-// Known gap, reported to the sync owner: DESIGN 8 lists "records that say open for PRs GitHub
-// says are closed" among the checks of EVERY cycle, but the per-cycle scope (listed, queued,
-// attempted, polled and GitHub-open PRs) cannot contain a PR GitHub no longer lists as open:
-// between paranoid runs such a record stays OPEN for up to a day. `test.failing` passes while
-// the gap is there and fails once it is closed: then turn it into a plain test.
-test.failing("known gap: a cycle between paranoid runs re-downloads a PR closed upstream that polling missed", async (t) => {
+// DESIGN 8 puts "records that say open for PRs GitHub says are closed" among the checks of
+// every cycle. The watermark file remembers GitHub's open PRs of the last cycle, so the next
+// cycle's scope holds a PR closed since then even when no listing shows it any more.
+test("a cycle between paranoid runs finds a PR closed upstream that polling missed, through the last cycle's open PRs", async (t) => {
   const w = await world(t);
+  const first = await cycle(w);
+  t.false(first.paranoid);
+  t.true(JSON.parse((await remoteText(w.bare, "state/watermark.json"))!).open.includes(19055), "the open PRs are remembered");
   w.sim.update(19055, { state: "closed", bumpUpdatedAt: false });
   const r = await cycle(w);
+  t.false(r.paranoid, "not the daily full scan");
   t.is(r.findings["closed-but-open-in-record"], 1);
+  t.deepEqual(r.downloaded.map((d) => d.pr), [19055]);
   t.is((await remotePull(w.bare, 19055)).state, "CLOSED");
+  t.false(JSON.parse((await remoteText(w.bare, "state/watermark.json"))!).open.includes(19055));
 });
 
 test("a missing PR whose data arrived leaves missing_prs.txt without another download", async (t) => {

@@ -207,7 +207,11 @@ test("one cycle on the recorded fixtures: every downloaded record reaches the re
   t.is(await readText(v, "missing_prs.txt"), "-- open PRs first\n");
   t.is(await readText(v, "closed_prs_to_backfill.txt"), "-- closed PRs, not downloaded yet\n");
   t.is(await readText(v, "stubborn_prs.txt"), "4197\n");
-  t.deepEqual(JSON.parse(await readText(v, "state/watermark.json")), { updatedAt: "2025-03-19T20:47:50Z", writer: "w1" });
+  t.deepEqual(JSON.parse(await readText(v, "state/watermark.json")), {
+    updatedAt: "2025-03-19T20:47:50Z",
+    writer: "w1",
+    open: w.sim.prs().filter((p) => p.state === "open").map((p) => p.number).sort((a, b) => a - b),
+  });
   t.deepEqual(await treeFiles(v, "HEAD", "state/attempts"), [], "a failed stubborn retry leaves no attempt file");
   t.deepEqual(Object.keys(JSON.parse(await readText(v, "state/checks.json"))).sort(), ["paranoid", "stubbornRetry"], "both periodic jobs ran");
   t.is((await git(v, ["diff", "--name-only", w.seed, "HEAD", "--", "data/4197-basic", "data/20000", "data/23000"])).stdout, "", "untouched records");

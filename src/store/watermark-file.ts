@@ -4,7 +4,7 @@
 // mark in place, so the local file never disagrees with what a merge would produce.
 import { join } from "node:path";
 import { DataError } from "../errors.js";
-import { WATERMARK_FILE } from "../layout.js";
+import { prNumber, WATERMARK_FILE } from "../layout.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { formatJson, isPlainObject, readJsonFile } from "./json-file.js";
 import { isoSeconds } from "./timestamp-file.js";
@@ -14,6 +14,11 @@ export interface Watermark {
   updatedAt: string;
   /** Workflow run or host id of the writer that set it. */
   writer: string;
+  /**
+   * GitHub's open PRs when the watermark was set. The next cycle looks at them too, so a
+   * record still saying OPEN for a PR closed since then is checked without reading data/.
+   */
+  open?: number[];
 }
 
 /** The watermark, or undefined when the file does not exist. DataError when it is malformed. */
@@ -23,7 +28,9 @@ export async function readWatermark(repo: string): Promise<Watermark | undefined
   if (!isPlainObject(doc) || typeof doc.updatedAt !== "string" || Number.isNaN(Date.parse(doc.updatedAt))) {
     throw new DataError(`${WATERMARK_FILE}: expected {"updatedAt": ISO time, "writer": id}`);
   }
-  return { updatedAt: isoSeconds(doc.updatedAt), writer: typeof doc.writer === "string" ? doc.writer : "" };
+  const mark: Watermark = { updatedAt: isoSeconds(doc.updatedAt), writer: typeof doc.writer === "string" ? doc.writer : "" };
+  if (Array.isArray(doc.open)) mark.open = doc.open.filter((n): n is number => Number.isInteger(n) && (n as number) > 0);
+  return mark;
 }
 
 /**
@@ -39,6 +46,8 @@ export async function writeWatermark(repo: string, mark: Watermark, opts: { forc
     });
     if (current && Date.parse(current.updatedAt) > Date.parse(updatedAt)) return false;
   }
-  await writeFileAtomic(join(repo, WATERMARK_FILE), formatJson({ updatedAt, writer: mark.writer }));
+  const doc: Watermark = { updatedAt, writer: mark.writer };
+  if (mark.open) doc.open = [...new Set(mark.open.map((n) => prNumber(n)))].sort((a, b) => a - b);
+  await writeFileAtomic(join(repo, WATERMARK_FILE), formatJson(doc));
   return true;
 }

@@ -183,7 +183,8 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const lists: Record<string, ListFile> = {};
   for (const name of LIST_NAMES) lists[name] = await readList(repo, name);
   let queue = await listQueue(repo);
-  const scopeExtra = [...(listing ?? []).map((p) => p.number), ...(open ?? []).map((p) => p.number)];
+  // The open PRs of the previous cycle too: one closed since then may still say OPEN in its record.
+  const scopeExtra = [...(listing ?? []).map((p) => p.number), ...(open ?? []).map((p) => p.number), ...(watermark?.open ?? [])];
   // The paranoid check (daily by default) reads every record: a record that still says OPEN
   // for a PR GitHub closed without the poll seeing it is only found by looking at all of
   // data/. Every other cycle reads just its scope, so its cost follows what changed.
@@ -353,7 +354,10 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
     const unsettled = new Set(hits.map((h) => h.number).filter((pr) => !settled.has(pr)));
     const to = nextWatermark(watermark?.updatedAt, listing, unsettled);
     report.watermark.to = to;
-    if (to !== undefined && to !== watermark?.updatedAt && (await writeWatermark(repo, { updatedAt: to, writer: opts.writer }))) {
+    const openNow = open?.map((p) => p.number).sort((a, b) => a - b);
+    const openChanged = openNow !== undefined && JSON.stringify(openNow) !== JSON.stringify(watermark?.open ?? []);
+    const mark = { updatedAt: to!, writer: opts.writer, ...(openNow ? { open: openNow } : watermark?.open ? { open: watermark.open } : {}) };
+    if (to !== undefined && (to !== watermark?.updatedAt || openChanged) && (await writeWatermark(repo, mark))) {
       touched.add(WATERMARK_FILE);
     }
   }
