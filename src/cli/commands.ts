@@ -369,6 +369,32 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
 
+  simulate: {
+    summary: "serve the GitHub simulator (REST + GraphQL on 127.0.0.1 with the recorded fixtures) to point sync at",
+    options: {
+      port: { type: "string", help: "port (default 0: any free port; the URL is printed)" },
+      generate: { type: "string", help: "extra PRs generated from the fixtures (default 20)" },
+      token: { type: "string", help: "require this token (default: accept any request)" },
+    },
+    async run(v) {
+      const portText = str(v, "port") ?? "0";
+      if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port: not a port number: ${portText}`);
+      const generate = str(v, "generate") ?? "20";
+      if (!/^\d{1,5}$/.test(generate)) throw new UsageError(`--generate: expected a number of PRs, got ${generate}`);
+      const { GitHubSimulator } = await import("../simulator/github-simulator.js");
+      const sim = new GitHubSimulator({ generate: Number(generate), ...(str(v, "token") ? { token: str(v, "token")! } : {}) });
+      const url = await sim.start(Number(portText));
+      out(`GitHub simulator for ${sim.owner}/${sim.repo} on ${url} (${sim.prs().length} PRs, ${sim.prs().filter((p) => p.state === "open").length} open)`);
+      out(`try: prstate sync --repo DIR --repository ${sim.owner}/${sim.repo} --api-url ${url}`);
+      await new Promise<void>((done) => {
+        process.once("SIGTERM", () => done());
+        process.once("SIGINT", () => done());
+      });
+      await sim.stop();
+      return 0;
+    },
+  },
+
   demo: {
     summary: "run the main job end to end on the embedded default (simulator, two writers, faults, webhook burst)",
     options: {

@@ -134,8 +134,8 @@ export class GitHubSimulator {
     return this.base;
   }
 
-  /** Listens on 127.0.0.1, on a free port; resolves to the base URL (use it as apiUrl). */
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1 (on a free port unless `port` is given); resolves to the base URL (use it as apiUrl). */
+  async start(port = 0): Promise<string> {
     if (this.server) return this.base;
     const server = createServer((req, res) => void this.handle(req, res));
     server.on("connection", (socket) => {
@@ -146,7 +146,7 @@ export class GitHubSimulator {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
+      server.listen(port, "127.0.0.1", () => resolve());
     });
     this.server = server;
     this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
