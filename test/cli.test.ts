@@ -4,7 +4,7 @@
 // token never appears anywhere (outputs, files, commits).
 import test from "ava";
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { install } from "../src/install/install.js";
@@ -64,7 +64,7 @@ test("unknown commands and bad options exit 2 with one line on stderr", async (t
     [["history", "1", "2", "--repo", repo], /history: unexpected argument '2'/],
     [["history", "--repo", repo], /history: which PR\?/],
     [["check", "--offline", "--paranoid", "--repo", repo], /--paranoid .* --offline/],
-    [["status", "--repo", join(repo, "no-such-folder")], /--repo: no such folder: /],
+    [["status", "--repo", join(repo, "no-such-folder")], /--repo: not a folder: /],
     [["demo", "--cycles", "0"], /--cycles: expected 1\.\.99/],
   ];
   for (const [args, message] of cases) {
@@ -96,7 +96,7 @@ test("history with a bad PR number, or outside a repository, says so in one line
   const plain = await tempDir();
   const outside = await prstate(["history", "12", "--repo", plain]);
   t.is(outside.code, 4);
-  t.regex(outside.stderr, /^prstate: .* is not a git repository\n$/);
+  t.regex(outside.stderr, /^prstate: .* is not in a git repository \(.*\)\n$/);
   const none = await prstate(["history", "12", "--repo", repo]);
   t.is(none.code, 0);
   t.is(none.stdout, "#12: no transitions recorded\n");
@@ -132,7 +132,7 @@ test("install --check on an uninstalled clone exits 3 naming what is missing and
 test("a bad prstate.yaml exits 3 with one line naming the key", async (t) => {
   const cases: [string, RegExp][] = [
     ["thresholds:\n  attemptsMissin: 3\n", /^prstate: thresholds\.attemptsMissin: unknown key\n$/],
-    ["thresholds:\n  attemptsMissing: three\n", /^prstate: thresholds\.attemptsMissing: expected a positive integer, got "three"\n$/],
+    ["thresholds:\n  attemptsMissing: three\n", /^prstate: thresholds\.attemptsMissing: expected a whole number from 1 to 1000000000, got "three"\n$/],
     ["repositry: a/b\n", /^prstate: repositry: unknown key\n$/],
     ["repository: not-a-repository\n", /^prstate: repository: expected OWNER\/NAME/],
     ["budget:\n  shares:\n    events: 2\n", /^prstate: budget\.shares\.events: expected a fraction/],
@@ -235,7 +235,7 @@ test("status --json has a fixed shape: counts per state, queue, stubborn, failin
   t.is(r.code, 0, r.stderr);
   const status = JSON.parse(r.stdout);
   t.deepEqual(Object.keys(status), ["prs", "byState", "queueDepth", "queuedPrs", "stubborn", "failing", "watermark", "checks"]);
-  t.deepEqual(status.byState, { fresh: 1, failing: 2, outdated: 1, missing: 1 });
+  t.deepEqual(status.byState, { "fresh (basic)": 1, failing: 2, outdated: 1, missing: 1 });
   t.like(status, { prs: 5, queueDepth: 2, queuedPrs: 1, stubborn: [4197], watermark: "2025-01-02T03:04:05Z", checks: { paranoid: "2025-01-02T00:00:00Z" } });
   t.is(status.failing.length, 2);
   const [f10024, f19055] = status.failing;
@@ -245,7 +245,7 @@ test("status --json has a fixed shape: counts per state, queue, stubborn, failin
 
   const text = await prstate(["status", "--repo", repo]);
   t.is(text.code, 0);
-  t.regex(text.stdout, /^5 PR\(s\): fresh 1, failing 2, outdated 1, missing 1$/m);
+  t.regex(text.stdout, /^5 PR\(s\): fresh \(basic\) 1, failing 2, outdated 1, missing 1$/m);
   t.regex(text.stdout, /^  #10024: 1 attempt\(s\), last TimeoutError at .*; backing off until /m);
   t.regex(text.stdout, /^  #19055: 1 attempt\(s\), counted from older tooling's list comments$/m);
 
@@ -273,4 +273,31 @@ test("check --fix of fixes that move no PR still commits, and refuses a tree wit
   t.is((await git(repo, ["status", "--porcelain"])).stdout, "", "everything it changed is committed");
   const again = await prstate(["check", "--offline", "--json", "--repo", repo]);
   t.deepEqual(JSON.parse(again.stdout).findings, []);
+});
+
+test("enqueue reads the Actions event from GITHUB_EVENT_NAME/PATH and stages it; push refuses unstaged edits before committing anything", async (t) => {
+  const bare = await initBareRemote({ "missing_prs.txt": "1\n" });
+  const repo = await cloneRepo(bare);
+  t.is((await prstate(["install", "--repo", repo])).code, 0);
+  await commitAll(repo, "install the prstate merge driver");
+  const payload = join(repo, "..", "event.json");
+  writeFileSync(payload, JSON.stringify({ action: "labeled", number: 20000, pull_request: { number: 20000 } }));
+  const env = { GITHUB_EVENT_NAME: "pull_request_target", GITHUB_EVENT_PATH: payload };
+  const queued = await prstate(["enqueue", "--repo", repo, "--json"], { env });
+  t.is(queued.code, 0, queued.stderr);
+  const path = JSON.parse(queued.stdout).queued[0] as string;
+  t.regex(path, /^state\/queue\/20000\/gha-pull_request_target-[0-9a-f]{32}\.json$/);
+  t.regex((await git(repo, ["diff", "--cached", "--name-only"])).stdout, new RegExp(`^${path}$`, "m"), "staged for push");
+
+  // A person's unstaged edit next to it: push refuses before making any commit.
+  const head = (await git(repo, ["rev-parse", "HEAD"])).stdout;
+  writeFileSync(join(repo, "missing_prs.txt"), "1\n2\n");
+  const refused = await prstate(["push", "--repo", repo]);
+  t.is(refused.code, 4);
+  t.regex(refused.stderr, /^prstate: .*unstaged changes.*\n$/);
+  t.is((await git(repo, ["rev-parse", "HEAD"])).stdout, head, "no commit was made");
+  await git(repo, ["checkout", "--", "missing_prs.txt"]);
+  const pushed = await prstate(["push", "--repo", repo]);
+  t.is(pushed.code, 0, pushed.stderr);
+  t.is((await git(bare, ["show", `main:${path}`])).code, 0);
 });

@@ -8,7 +8,7 @@
 // "now" and the periodic jobs just run, so each test's cycles only do what its scenario asks.
 import test, { type ExecutionContext } from "ava";
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, type Config } from "../src/config/config.js";
@@ -19,7 +19,9 @@ import { runCheck } from "../src/integrity/run-check.js";
 import { GitHubSimulator, type FaultSpec } from "../src/simulator/github-simulator.js";
 import { readStatus } from "../src/status/read-status.js";
 import { runCycle, type CycleReport } from "../src/sync/run-cycle.js";
-import { cleanupTempDirs, cloneRepo, commitAll, git, GIT_ENV, initBareRemote } from "./helpers/git-repo.js";
+import { cleanupTempDirs, cloneRepo, commitAll, git, GIT_ENV, initBareRemote, tempDir } from "./helpers/git-repo.js";
+import { FileSpool } from "../hooks/spool.js";
+import { ServerError } from "../src/errors.js";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -461,4 +463,54 @@ test("check --json on a repo that sync brought up to date reports zero findings;
     t.is(report.scanned, 5, "every PR with a record, the stubborn one's included");
   }
   t.is((await git(w.dir, ["rev-parse", "HEAD"])).stdout.trim(), head, "a clean repo gets no commit");
+});
+
+// ---------------------------------------------------------------------------------------
+// Systemic failures: nobody's PR is to blame, so nothing is counted against one.
+
+test("GitHub unreachable: the cycle changes nothing, counts no attempt, and the CLI exits 7", async (t) => {
+  const w = await world(t, { drop: ["23100"], files: { "missing_prs.txt": "23100\n" } });
+  const before = (await git(w.dir, ["rev-parse", "HEAD"])).stdout;
+  const dead = createGitHub({ repository: REPOSITORY, apiUrl: "http://127.0.0.1:9", minWriteIntervalMs: 0, retries: 0 });
+  await t.throwsAsync(runCycle({ repoDir: w.dir, github: dead, config: w.cfg, writer: "w" }), { instanceOf: ServerError });
+  t.is((await git(w.dir, ["rev-parse", "HEAD"])).stdout, before, "no commit");
+  t.is((await git(w.dir, ["status", "--porcelain"])).stdout, "", "nothing written");
+  const res = await cli(["sync", "--repo", w.dir, "--api-url", "http://127.0.0.1:9", "--no-push"]);
+  t.is(res.code, 7, res.stderr);
+  t.is(res.stderr.trim().split("\n").filter((l) => l.startsWith("prstate: ")).length, 1, "one line says why");
+  t.is((await git(w.dir, ["rev-parse", "HEAD"])).stdout, before);
+});
+
+test("connections dropped mid-cycle: what was downloaded is committed, no attempt is counted, the cycle fails", async (t) => {
+  const w = await world(t, {
+    drop: ["23100", "20000"],
+    files: { "missing_prs.txt": "20000\n23100\n" },
+    faults: [{ kind: "drop", pr: 23100 }],
+    client: { retries: 0 },
+  });
+  // Both downloads start at once: one is answered, the other's connection is dropped.
+  await t.throwsAsync(cycle(w, { concurrency: 2 }), { instanceOf: ServerError });
+  const tree = (await git(w.bare, ["ls-tree", "-r", "--name-only", "main"])).stdout;
+  t.regex(tree, /^data\/20000\/pr_info\.json$/m, "the other PR's download landed");
+  t.notRegex(tree, /^state\/attempts\//m, "no attempt counted for an unreachable GitHub");
+  t.regex((await remoteText(w.bare, "missing_prs.txt"))!, /^23100$/m, "still missing");
+});
+
+test("sync --spool removes spooled events only once the push has landed", async (t) => {
+  const w = await world(t);
+  const spoolDir = join(await tempDir(), "spool");
+  const spool = new FileSpool(spoolDir);
+  for (const id of ["d-1", "d-2"]) {
+    await spool.write({ deliveryId: id, event: "pull_request", action: "labeled", receivedAt: new Date().toISOString(), payload: { number: 20000, pull_request: { number: 20000 } } });
+  }
+  // The remote refuses every push for now.
+  const hook = join(w.bare, "hooks", "pre-receive");
+  writeFileSync(hook, "#!/bin/sh\necho 'maintenance' >&2\nexit 1\n", { mode: 0o755 });
+  await t.throwsAsync(runCycle({ repoDir: w.dir, github: w.gh, config: w.cfg, writer: "w", spoolDir, pushOptions: { baseDelayMs: 5, maxTries: 2 } }));
+  t.is((await spool.list()).length, 2, "the events are still in the spool");
+  rmSync(hook);
+  const r = await runCycle({ repoDir: w.dir, github: w.gh, config: w.cfg, writer: "w", spoolDir, pushOptions: { baseDelayMs: 5 } });
+  t.true(r.push?.pushed);
+  t.is((await spool.list()).length, 0, "removed after the push");
+  t.truthy(await remoteText(w.bare, "state/queue/20000/d-1.json"), "the events now live in the remote's queue (debounced)");
 });

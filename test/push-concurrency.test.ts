@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { chmod, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { GitError, PushError } from "../src/errors.js";
+import { ConfigError, GitError, PushError } from "../src/errors.js";
 import { buildCommitMessage } from "../src/git/commit-message.js";
 import { prHistory } from "../src/git/history.js";
 import { commitPaths, pushWithRetry } from "../src/git/push-loop.js";
@@ -182,7 +182,7 @@ test("pushing from a clone without the merge driver is refused, and nothing is p
   await writeFiles(clone, { "redownload.txt": "5\n" });
   await commitPaths(clone, ["redownload.txt"], "prstate: test\n");
   const before = await remoteHead(bare);
-  const err = await t.throwsAsync(pushWithRetry({ repoDir: clone }), { instanceOf: GitError });
+  const err = await t.throwsAsync(pushWithRetry({ repoDir: clone }), { instanceOf: ConfigError });
   t.regex(err?.message ?? "", /merge driver is not installed/);
   t.is(await remoteHead(bare), before);
 });

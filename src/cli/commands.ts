@@ -1,6 +1,7 @@
 // The command table of the CLI: each command's options and a `run` that calls the library.
 // Commands print; they decide nothing about PR state themselves.
-import { statSync } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { loadConfig, parseRepository, type Config } from "../config/config.js";
@@ -41,7 +42,7 @@ const repositoryOpt: OptionSpec = { type: "string", help: "tracked repository OW
 
 const str = (v: Values, k: string): string | undefined => (typeof v[k] === "string" ? (v[k] as string) : undefined);
 /** The data repo folder; a --repo that names no folder is an input error, not an empty repo. */
-function repoDir(v: Values): string {
+function repoDir(v: Values, opts: { gitRoot: boolean } = { gitRoot: true }): string {
   const dir = resolve(str(v, "repo") ?? ".");
   let isDir = false;
   try {
@@ -49,8 +50,14 @@ function repoDir(v: Values): string {
   } catch {
     // reported below
   }
-  if (!isDir) throw new InputError(`--repo: no such folder: ${dir}`);
-  return dir;
+  if (!isDir) throw new InputError(`--repo: not a folder: ${dir}`);
+  if (!opts.gitRoot) return dir;
+  // The data repo is the work tree's root, whichever of its folders the command runs in.
+  try {
+    return execFileSync("git", ["rev-parse", "--show-toplevel"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    throw new GitError(`${dir} is not in a git repository (a data repo is a git clone; see 'prstate install')`);
+  }
 }
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 
@@ -70,6 +77,7 @@ function github(v: Values, cfg: Config, log: (line: string) => void): GitHub {
   const apiUrl = str(v, "api-url") ?? process.env.GITHUB_API_URL;
   if (apiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(apiUrl)) throw new ConfigError(`--api-url: not an http(s) URL: ${JSON.stringify(apiUrl)}`);
   const t = token();
+  if (!t) log("no GITHUB_TOKEN or GH_TOKEN: unauthenticated requests (GitHub allows 60 an hour, and no GraphQL)");
   const interval = minRequestInterval();
   return createGitHub({
     repository: repository(v, cfg),
@@ -158,6 +166,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     async run(v) {
       const dir = repoDir(v);
       const writer = str(v, "writer") ?? defaultWriter();
+      // Checked before committing: the push loop refuses an unclean tree, and a commit made
+      // first would already hold whatever was staged next to the person's unstaged edits.
+      const unstaged = await runGit(dir, ["diff", "--quiet", "--no-ext-diff"], { okCodes: [1] });
+      if (unstaged.code === 1) throw new GitError(`${dir} has unstaged changes to tracked files; commit, stage or discard them before 'prstate push'`);
       const commit = await commitStaged(dir, buildCommitMessage([], { subject: "prstate: record staged changes", body: `Prstate-Writer: ${writer}` }));
       const res = await pushWithRetry({
         repoDir: dir,
@@ -253,7 +265,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     async run(v) {
       const { startReceiver } = await import("../../hooks/http-receiver.js");
       const { loadSubscription } = await import("../../hooks/subscription.js");
-      const subscription = loadSubscription((await loadConfig(repoDir(v))).webhooks);
+      const subscription = loadSubscription((await loadConfig(repoDir(v, { gitRoot: false }))).webhooks);
       const secretEnv = str(v, "secret-env") ?? "PRSTATE_WEBHOOK_SECRET";
       const secret = process.env[secretEnv] || undefined;
       if (!secret && v["allow-unsigned"] !== true) {
@@ -262,11 +274,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
       registerSecret(secret);
       const portText = str(v, "port") ?? "8787";
       if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port: not a port number: ${portText}`);
+      const spoolDir = resolve(str(v, "spool") ?? "prstate-spool");
+      // Fail now, not with a 503 on every delivery later.
+      try {
+        mkdirSync(spoolDir, { recursive: true });
+        accessSync(spoolDir, constants.W_OK);
+      } catch (err) {
+        throw new InputError(`--spool: cannot use ${spoolDir} as the spool folder (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      }
       const receiver = await startReceiver({
         port: Number(portText),
         host: str(v, "host") ?? "127.0.0.1",
         ...(secret ? { secret } : {}),
-        spoolDir: resolve(str(v, "spool") ?? "prstate-spool"),
+        spoolDir,
         subscription,
         log: stderrLog,
       });
@@ -287,15 +307,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: "queue a GitHub Actions event (repository_dispatch, pull_request_target, workflow_run, ...) and stage it",
     options: {
       repo: repoOpt,
-      event: { type: "string", help: "event name (GITHUB_EVENT_NAME)" },
-      payload: { type: "string", help: "event payload JSON file (GITHUB_EVENT_PATH)" },
+      event: { type: "string", help: "event name (default: GITHUB_EVENT_NAME)" },
+      payload: { type: "string", help: "event payload JSON file (default: GITHUB_EVENT_PATH)" },
       delivery: { type: "string", help: "delivery id (default: a hash of event and payload)" },
       json: jsonOpt,
     },
     async run(v) {
-      const event = str(v, "event");
-      const payloadPath = str(v, "payload");
-      if (!event || !payloadPath) throw new UsageError("enqueue: --event NAME and --payload FILE are required");
+      // Inside GitHub Actions the event is the workflow's own unless named.
+      const event = str(v, "event") ?? (process.env.GITHUB_EVENT_NAME || undefined);
+      const payloadPath = str(v, "payload") ?? (process.env.GITHUB_EVENT_PATH || undefined);
+      if (!event || !payloadPath) throw new UsageError("enqueue: --event NAME and --payload FILE are required (outside GitHub Actions)");
       const dir = repoDir(v);
       const { enqueueForRepo } = await import("./enqueue-command.js");
       const res = await enqueueForRepo(dir, { event, payloadPath: resolve(payloadPath), ...(str(v, "delivery") ? { deliveryId: str(v, "delivery")! } : {}) });

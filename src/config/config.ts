@@ -72,12 +72,14 @@ export const DEFAULT_CONFIG: Config = {
 
 type Checker = (value: unknown, key: string) => unknown;
 
+// Far above any sensible value, far below where a number stops being exact.
+const MAX_SETTING = 1e9;
 const positiveInt: Checker = (v, key) => {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new ConfigError(`${key}: expected a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_SETTING) throw new ConfigError(`${key}: expected a whole number from 1 to ${MAX_SETTING}, got ${JSON.stringify(v)}`);
   return v;
 };
 const nonNegative: Checker = (v, key) => {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new ConfigError(`${key}: expected a number >= 0, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_SETTING) throw new ConfigError(`${key}: expected a number from 0 to ${MAX_SETTING}, got ${JSON.stringify(v)}`);
   return v;
 };
 const fraction: Checker = (v, key) => {
@@ -132,6 +134,9 @@ export function parseConfig(doc: unknown): Config {
     thresholds: section(doc.thresholds, "thresholds", DEFAULT_CONFIG.thresholds, THRESHOLD_CHECKS),
     budget: { ...DEFAULT_CONFIG.budget, shares: { ...DEFAULT_CONFIG.budget.shares } },
   };
+  if (cfg.thresholds.backoffCapSeconds < cfg.thresholds.backoffBaseSeconds) {
+    throw new ConfigError(`thresholds.backoffCapSeconds: ${cfg.thresholds.backoffCapSeconds} is below thresholds.backoffBaseSeconds (${cfg.thresholds.backoffBaseSeconds})`);
+  }
   if (doc.repository !== undefined) cfg.repository = parseRepository(doc.repository);
   if (doc.branch !== undefined) {
     if (typeof doc.branch !== "string" || !/^[A-Za-z0-9._\/-]+$/.test(doc.branch)) throw new ConfigError(`branch: expected a branch name`);
@@ -145,7 +150,11 @@ export function parseConfig(doc: unknown): Config {
       const f = fraction;
       cfg.budget.shares = section(shares, "budget.shares", cfg.budget.shares, { events: f, integrity: f, missing: f, stubborn: f, backfill: f });
       const sum = Object.values(cfg.budget.shares).reduce((a, b) => a + b, 0);
-      if (sum > 1.0001) throw new ConfigError(`budget.shares: the shares add up to ${sum.toFixed(2)}, more than 1`);
+      if (sum > 1.0001) {
+        const given = Object.keys(shares as object);
+        const defaults = Object.keys(cfg.budget.shares).filter((k) => !given.includes(k));
+        throw new ConfigError(`budget.shares: the shares add up to ${sum.toFixed(2)}, more than 1${defaults.length > 0 ? ` (with the defaults of ${defaults.join(", ")})` : ""}`);
+      }
     }
   }
   if (doc.webhooks !== undefined) {
@@ -170,7 +179,7 @@ export async function loadConfig(repoDir: string): Promise<Config> {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${CONFIG_FILE}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    throw new ConfigError(`${CONFIG_FILE}: not valid YAML: ${(err as Error).message.split("\n")[0]!.replace(/:\s*$/, "")}`);
   }
   return parseConfig(doc);
 }

@@ -6,7 +6,7 @@
 // remote commit: the only way our branch moves is a fast-forward to a merge that contains
 // the fetched remote head.
 import { hostname } from "node:os";
-import { GitError, PushError, redact } from "../errors.js";
+import { ConfigError, GitError, PushError, redact } from "../errors.js";
 import { checkInstalled } from "../install/install.js";
 import { mergeCommitMessage } from "./commit-message.js";
 import {
@@ -98,7 +98,7 @@ export async function pushWithRetry(opts: PushWithRetryOptions): Promise<PushWit
 
   const missing = await checkInstalled(repoDir);
   if (missing.length > 0) {
-    throw new GitError(`refusing to push from ${repoDir}: the prstate merge driver is not installed (missing: ${missing.join(", ")}); run \`prstate install\``);
+    throw new ConfigError(`refusing to push from ${repoDir}: the prstate merge driver is not installed (missing: ${missing.join(", ")}); run \`prstate install\``);
   }
   const branch = opts.branch ?? (await currentBranch(repoDir));
   await runGit(repoDir, ["check-ref-format", "--branch", branch]).catch(() => {

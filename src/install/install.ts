@@ -157,11 +157,12 @@ export async function install(repoDir: string, opts: { check?: boolean } = {}): 
   return { repoDir: root, changed, missing: await checkInstalled(root) };
 }
 
-// A download's `data/N-temp` folder and the temp files of atomic writes must never be
-// committed, also not by an existing workflow's `git add -A`. The excludes go into
-// .git/info/exclude, not .gitignore, so installing in a CI checkout never dirties the
-// tracked tree that sync requires clean.
-const TEMP_EXCLUDES = ["/data/*-temp/", ".*.prstate-tmp-*"];
+// A download's `data/N-temp` folder, the temp files of atomic writes and the receiver's
+// default spool (`prstate serve` started in the data repo) must never be committed, also not
+// by an existing workflow's `git add -A`. The excludes go into .git/info/exclude, not
+// .gitignore, so installing in a CI checkout never dirties the tracked tree that sync
+// requires clean.
+const TEMP_EXCLUDES = ["/data/*-temp/", ".*.prstate-tmp-*", "/prstate-spool/"];
 
 async function excludeTempFolders(root: string): Promise<boolean> {
   const r = await git(root, ["rev-parse", "--git-path", "info/exclude"]);

@@ -7,7 +7,7 @@ import { LEGACY_ATTEMPT_TIME } from "../store/legacy-attempts.js";
 import { scanRepo } from "../store/repo-scan.js";
 import { readWatermark } from "../store/watermark-file.js";
 import { nextDueAt } from "../state/backoff.js";
-import { derivePrState } from "../state/pr-state.js";
+import { derivePrState, stateLabel } from "../state/pr-state.js";
 
 export interface Status {
   prs: number;
@@ -31,7 +31,9 @@ export async function readStatus(repo: string, cfg: Config, now: number = Date.n
   let queuedPrs = 0;
   for (const f of [...scan.prs.values()].sort((a, b) => a.pr - b.pr)) {
     const s = derivePrState(f, cfg);
-    byState[s.name] = (byState[s.name] ?? 0) + 1;
+    // "fresh (basic)" apart from "fresh": a stubborn PR with basic data is fresh, on the basic regime.
+    const label = stateLabel(s).replace(/\(\d+\)$/, "");
+    byState[label] = (byState[label] ?? 0) + 1;
     if (f.lists.has("stubborn")) stubborn.push(f.pr);
     if (s.name === "failing") {
       // The latest attempt by time (legacy comments, timeless, sort first).

@@ -4,7 +4,7 @@
 // to date with the remote so the cycle plans against what other writers already did.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { GitError } from "../errors.js";
+import { ConfigError, GitError } from "../errors.js";
 import { currentBranch, fastForwardTo, fetch, isAncestor, isTrackedClean, revParse, runGit, tryRevParse } from "../git/git-cli.js";
 import { checkInstalled } from "../install/install.js";
 import { DATA_DIR, prNumber } from "../layout.js";
@@ -42,7 +42,7 @@ export async function preflight(repo: string, opts: { remote: string; fetch: boo
   if ((await tryRevParse(repo, "HEAD")) === null) throw new GitError(`${repo}: not a git repository with at least one commit`);
   if (opts.requireDriver) {
     const missing = await checkInstalled(repo);
-    if (missing.length > 0) throw new GitError(`merge driver not installed in ${repo} (${missing[0]}); run 'prstate install --repo ${repo}'`);
+    if (missing.length > 0) throw new ConfigError(`merge driver not installed in ${repo} (${missing[0]}); run 'prstate install --repo ${repo}'`);
   }
   const notes: string[] = [];
   const repaired = opts.repair === false ? [] : await repairTempFolders(repo);

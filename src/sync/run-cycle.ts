@@ -12,7 +12,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
-import { AuthError, DataError, errorMessage, GitHubError, PrstateError, RateLimitError } from "../errors.js";
+import { AuthError, DataError, errorMessage, GitHubError, PrstateError, RateLimitError, ServerError, TimeoutError } from "../errors.js";
 import type { GitHub, PullListing, PullSummary } from "../github/github.js";
 import { buildCommitMessage, type Transition } from "../git/commit-message.js";
 import { commitStaged, stagePaths } from "../git/git-cli.js";
@@ -20,6 +20,7 @@ import { pushWithRetry, type PushWithRetryResult as PushOutcome } from "../git/p
 import { coalesce } from "../intake/coalesce.js";
 import { listQueue, type QueuedItem } from "../intake/queue-store.js";
 import { drainSpool } from "../../hooks/drain-spool.js";
+import { FileSpool, type Spool, type SpoolEntry } from "../../hooks/spool.js";
 import { runChecks, paranoidFindings, type Finding } from "../integrity/checks.js";
 import { planFixes } from "../integrity/fix-plan.js";
 import { CHECKS_FILE, STATE_DIR, WATERMARK_FILE, basicDir, fullDir, prNumber } from "../layout.js";
@@ -86,7 +87,7 @@ export interface CycleReport {
   findings: Record<string, number>;
   paranoid: boolean;
   stubbornRetry: boolean;
-  stoppedEarly?: "rate-limit" | "time-budget" | "auth";
+  stoppedEarly?: "rate-limit" | "time-budget" | "auth" | "unreachable";
   watermark: { from?: string; to?: string };
   commit?: string;
   transitions: Transition[];
@@ -97,6 +98,15 @@ function isDue(lastIso: string | undefined, everyHours: number, now: Date): bool
   if (lastIso === undefined) return true;
   const last = Date.parse(lastIso);
   return Number.isNaN(last) || now.getTime() - last >= everyHours * 3600 * 1000;
+}
+
+/** Rejects with a TimeoutError once the cycle's wall-clock budget is spent (the request itself is abandoned). */
+function beforeDeadline<T>(work: Promise<T>, left: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what}: the cycle's time budget (budget.maxSeconds) ran out`)), Math.max(0, left));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** PRs the cycle must look at: listed, attempted, queued, polled or open. Never all of data/. */
@@ -153,29 +163,26 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const pre = await preflight(repo, { remote, fetch: !dryRun, requireDriver: true, repair: !dryRun });
   log(`preflight: ${pre.summary}`);
 
-  // 2. Intake from GitHub. A failing listing is not fatal (the queue and the lists still
-  // work, and the next cycle polls again from the same watermark); a refused token is.
+  // 2. Intake from GitHub. The listings come first and are systemic: if GitHub cannot list
+  // PRs (down, unreachable, wrong URL), every download would fail too and count attempts
+  // that are no PR's fault, so the cycle ends here, changing nothing (exit 7). A rate limit
+  // ends it cleanly; the next cycle polls again from the same watermark.
   const watermark = await readWatermark(repo);
   report.watermark.from = watermark?.updatedAt;
   if (watermark) report.poll.since = watermark.updatedAt;
-  let listing: PullListing | undefined;
-  let open: PullSummary[] | undefined;
+  let listing: PullListing;
+  let open: PullSummary[];
   try {
-    listing = await gh.listUpdatedSince(watermark?.updatedAt, { maxPages: opts.maxPollPages ?? 30 });
+    listing = await beforeDeadline(gh.listUpdatedSince(watermark?.updatedAt, { maxPages: opts.maxPollPages ?? 30 }), deadline - now().getTime(), "listing updated PRs");
     report.poll.listed = listing.length;
     report.poll.complete = listing.complete;
+    open = await beforeDeadline(gh.listOpenPulls(), deadline - now().getTime(), "listing open PRs");
   } catch (err) {
-    if (err instanceof AuthError) throw err;
-    if (!(err instanceof GitHubError)) throw err;
+    if (!(err instanceof RateLimitError)) throw err;
     report.poll.error = `${err.name}: ${errorMessage(err)}`;
-    log(`poll failed: ${report.poll.error}`);
-  }
-  try {
-    open = await gh.listOpenPulls();
-  } catch (err) {
-    if (err instanceof AuthError) throw err;
-    if (!(err instanceof GitHubError)) throw err;
-    log(`listing open PRs failed (integrity checks against GitHub skipped): ${errorMessage(err)}`);
+    report.stoppedEarly = "rate-limit";
+    log(`listing PRs hit the rate limit; nothing to do until it resets: ${errorMessage(err)}`);
+    return report;
   }
 
   // 3. Facts of every PR in scope, then the receiver's spool into the queue (mapping CI
@@ -194,11 +201,25 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const facts = scan.prs;
   const touched = new Set<string>();
 
+  const drainedEntries: SpoolEntry[] = [];
   if (opts.spoolDir && !dryRun) {
     const index = headShaIndex(scan);
     for (const p of open ?? []) if (!index.has(p.headSha)) index.set(p.headSha, p.number);
+    // Spool files are removed only once the cycle's commit is pushed (or committed, without
+    // push): until then the events exist only in this clone, which may be thrown away. A
+    // re-drain after a failed push finds the queue files there already (same delivery ids).
+    const fileSpool = new FileSpool(opts.spoolDir);
+    const spool: Spool = {
+      write: (e) => fileSpool.write(e),
+      list: () => fileSpool.list(),
+      read: (e) => fileSpool.read(e),
+      reject: (e) => fileSpool.reject(e),
+      remove: async (e) => {
+        drainedEntries.push(e);
+      },
+    };
     try {
-      const drained = await drainSpool(opts.spoolDir, repo, index, { log });
+      const drained = await drainSpool(opts.spoolDir, repo, index, { log, spool });
       report.queue.drainedFromSpool = drained.drained;
       report.queue.ignored = drained.ignored.length;
       for (const p of drained.queued) touched.add(p);
@@ -286,6 +307,13 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
       if (err instanceof AuthError) {
         fatal ??= err;
         stop = "auth";
+        return;
+      }
+      // No HTTP answer at all (connection refused or reset, DNS): GitHub is unreachable, which
+      // is nobody's PR's fault: not counted, and the cycle ends after committing what it got.
+      if (err instanceof ServerError && err.status === undefined) {
+        fatal ??= err;
+        stop ??= "unreachable";
         return;
       }
       if (err instanceof RateLimitError) stop ??= "rate-limit";
@@ -384,6 +412,10 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   // 10. Push (merging whatever other writers pushed meanwhile).
   if ((opts.push ?? true) && pre.hasRemote) {
     report.push = await pushWithRetry({ repoDir: repo, remote, writer: opts.writer, log, ...(opts.pushOptions ?? {}) });
+  }
+  if (opts.spoolDir) {
+    const fileSpool = new FileSpool(opts.spoolDir);
+    for (const e of drainedEntries) await fileSpool.remove(e);
   }
   if (fatal) throw fatal;
   return report;
