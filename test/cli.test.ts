@@ -301,3 +301,17 @@ test("enqueue reads the Actions event from GITHUB_EVENT_NAME/PATH and stages it;
   t.is(pushed.code, 0, pushed.stderr);
   t.is((await git(bare, ["show", `main:${path}`])).code, 0);
 });
+
+test("check reports list lines that are not PR numbers and leaves them for a person (exit 1 until they are mended)", async (t) => {
+  const repo = await dataRepo({ "missing_prs.txt": "-- to download\n12\n#900\n 42abc\n" });
+  const r = await prstate(["check", "--offline", "--json", "--repo", repo]);
+  t.is(r.code, 1);
+  const report = JSON.parse(r.stdout);
+  t.deepEqual(report.findings.map((f: { kind: string; detail: string }) => [f.kind, f.detail]), [
+    ["invalid-list-line", 'missing_prs.txt: "#900"'],
+    ["invalid-list-line", 'missing_prs.txt: " 42abc"'],
+  ]);
+  const fixed = await prstate(["check", "--offline", "--fix", "--json", "--repo", repo]);
+  t.is(fixed.code, 1, "nothing automatic may fix them");
+  t.is(readFileSync(join(repo, "missing_prs.txt"), "utf8"), "-- to download\n12\n#900\n 42abc\n", "kept verbatim");
+});

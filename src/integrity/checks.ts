@@ -34,7 +34,9 @@ export type FindingKind =
   | "satisfied-list-entry"
   | "duplicate-list-entries"
   | "stale-stubborn"
-  | "paranoid-mismatch";
+  | "paranoid-mismatch"
+  /** A list line that is neither a PR number, a `--` comment nor blank: a person decides. */
+  | "invalid-list-line";
 
 /** The kinds whose fix is "list the PR for re-download". */
 export const OUTDATED_KINDS: ReadonlySet<FindingKind> = new Set([

@@ -7,7 +7,7 @@ import { AuthError, errorMessage, GitError, GitHubError } from "../errors.js";
 import type { GitHub, PullSummary } from "../github/github.js";
 import { buildCommitMessage } from "../git/commit-message.js";
 import { commitStaged, isTrackedClean, stagePaths } from "../git/git-cli.js";
-import type { ListName } from "../layout.js";
+import { LIST_FILES, type ListName } from "../layout.js";
 import type { ListFile } from "../lists/list-file.js";
 import { LIST_NAMES, readList } from "../store/list-store.js";
 import { scanRepo } from "../store/repo-scan.js";
@@ -58,6 +58,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     }
   }
   const findings = runChecks({ facts: scan.prs, ...(open ? { open } : {}), unexpected: scan.unexpected, now, cfg: opts.config, scope: "full", lists });
+  // Kept verbatim by every list edit; never guessed at, so never fixed automatically.
+  for (const l of scan.invalidListLines) findings.push({ kind: "invalid-list-line", detail: `${LIST_FILES[l.list]}: ${JSON.stringify(l.line).slice(0, 80)}`, list: l.list });
   const paranoid = opts.paranoid === true && open !== undefined;
   if (paranoid) findings.push(...paranoidFindings(scan.prs, open!));
   const byKind: Record<string, number> = {};
