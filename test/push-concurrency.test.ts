@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { chmod, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { ConfigError, GitError, PushError } from "../src/errors.js";
+import { ConfigError, PushError } from "../src/errors.js";
 import { buildCommitMessage } from "../src/git/commit-message.js";
 import { prHistory } from "../src/git/history.js";
 import { commitPaths, pushWithRetry } from "../src/git/push-loop.js";
