@@ -9,7 +9,6 @@
 // One PR's failure never discards another's success: every outcome is collected and all of
 // them are committed together, even when the cycle stops early (rate-limit reserve, time
 // budget) or a systemic error (auth refused) ends it, which is then re-thrown after the commit.
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { AuthError, DataError, errorMessage, GitHubError, PrstateError, RateLimitError, ServerError, TimeoutError } from "../errors.js";
@@ -25,6 +24,7 @@ import { runChecks, paranoidFindings, type Finding } from "../integrity/checks.j
 import { planFixes } from "../integrity/fix-plan.js";
 import { CHECKS_FILE, STATE_DIR, WATERMARK_FILE, basicDir, fullDir, prNumber } from "../layout.js";
 import { listEntries, type ListFile } from "../lists/list-file.js";
+import { readdirOrEmpty } from "../store/atomic-write.js";
 import { readChecks, recordCheckRun } from "../store/checks-file.js";
 import { LIST_NAMES, readList } from "../store/list-store.js";
 import { readRecord, writeRecord } from "../store/record-store.js";
@@ -114,13 +114,7 @@ async function cycleScope(repo: string, lists: Record<string, ListFile>, queue: 
   const scope = new Set<number>(more);
   for (const list of Object.values(lists)) for (const pr of listEntries(list)) scope.add(pr);
   for (const q of queue) scope.add(q.pr);
-  let names: string[] = [];
-  try {
-    names = await readdir(join(repo, STATE_DIR, "attempts"));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  for (const name of names) {
+  for (const name of await readdirOrEmpty(join(repo, STATE_DIR, "attempts"))) {
     try {
       scope.add(prNumber(name));
     } catch {
@@ -191,12 +185,12 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   for (const name of LIST_NAMES) lists[name] = await readList(repo, name);
   let queue = await listQueue(repo);
   // The open PRs of the previous cycle too: one closed since then may still say OPEN in its record.
-  const scopeExtra = [...(listing ?? []).map((p) => p.number), ...(open ?? []).map((p) => p.number), ...(watermark?.open ?? [])];
-  // The paranoid check (daily by default) reads every record: a record that still says OPEN
-  // for a PR GitHub closed without the poll seeing it is only found by looking at all of
-  // data/. Every other cycle reads just its scope, so its cost follows what changed.
+  const scopeExtra = [...listing.map((p) => p.number), ...open.map((p) => p.number), ...(watermark?.open ?? [])];
+  // The paranoid check (daily by default) reads every record, so it also sees what no scope
+  // holds (a record saying OPEN from before the open PRs were remembered, a stray folder).
+  // Every other cycle reads just its scope, so its cost follows what changed.
   const checks = await readChecks(repo);
-  report.paranoid = open !== undefined && isDue(checks.paranoid, cfg.thresholds.paranoidEveryHours, started);
+  report.paranoid = isDue(checks.paranoid, cfg.thresholds.paranoidEveryHours, started);
   const scan = report.paranoid ? await scanRepo(repo) : await scanRepo(repo, { only: await cycleScope(repo, lists, queue, scopeExtra) });
   const facts = scan.prs;
   const touched = new Set<string>();
@@ -204,7 +198,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const drainedEntries: SpoolEntry[] = [];
   if (opts.spoolDir && !dryRun) {
     const index = headShaIndex(scan);
-    for (const p of open ?? []) if (!index.has(p.headSha)) index.set(p.headSha, p.number);
+    for (const p of open) if (!index.has(p.headSha)) index.set(p.headSha, p.number);
     // Spool files are removed only once the cycle's commit is pushed (or committed, without
     // push): until then the events exist only in this clone, which may be thrown away. A
     // re-drain after a failed push finds the queue files there already (same delivery ids).
@@ -234,7 +228,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   }
 
   // 4. Hints: poll hits and coalesced events.
-  const hits = listing ? pollHits(listing, facts) : [];
+  const hits = pollHits(listing, facts);
   report.poll.hits = hits.length;
   const co = coalesce(queue, started, cfg.thresholds.debounceSeconds);
   report.queue.events = queue.length;
@@ -247,7 +241,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
 
   // 5. Integrity: the cheap check over this scope every cycle, the paranoid one when due.
   const findings: Finding[] = runChecks({ facts, open, unexpected: scan.unexpected, now: started, cfg, scope: report.paranoid ? "full" : "cycle", lists });
-  if (report.paranoid) findings.push(...paranoidFindings(facts, open!));
+  if (report.paranoid) findings.push(...paranoidFindings(facts, open));
   for (const f of findings) report.findings[f.kind] = (report.findings[f.kind] ?? 0) + 1;
   const fixes = planFixes(findings, facts, { cfg, now: started, writer: opts.writer });
   for (const fix of fixes.prs) {
@@ -378,16 +372,13 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
 
   // 8. Files of every move, the watermark, the periodic job stamps.
   for (const p of await applyPrChanges(repo, changes)) touched.add(p);
-  if (listing) {
-    const unsettled = new Set(hits.map((h) => h.number).filter((pr) => !settled.has(pr)));
-    const to = nextWatermark(watermark?.updatedAt, listing, unsettled);
-    report.watermark.to = to;
-    const openNow = open?.map((p) => p.number).sort((a, b) => a - b);
-    const openChanged = openNow !== undefined && JSON.stringify(openNow) !== JSON.stringify(watermark?.open ?? []);
-    const mark = { updatedAt: to!, writer: opts.writer, ...(openNow ? { open: openNow } : watermark?.open ? { open: watermark.open } : {}) };
-    if (to !== undefined && (to !== watermark?.updatedAt || openChanged) && (await writeWatermark(repo, mark))) {
-      touched.add(WATERMARK_FILE);
-    }
+  const unsettled = new Set(hits.map((h) => h.number).filter((pr) => !settled.has(pr)));
+  const to = nextWatermark(watermark?.updatedAt, listing, unsettled);
+  report.watermark.to = to;
+  const openNow = open.map((p) => p.number).sort((a, b) => a - b);
+  const openChanged = JSON.stringify(openNow) !== JSON.stringify(watermark?.open ?? []);
+  if (to !== undefined && (to !== watermark?.updatedAt || openChanged) && (await writeWatermark(repo, { updatedAt: to, writer: opts.writer, open: openNow }))) {
+    touched.add(WATERMARK_FILE);
   }
   if (report.paranoid) {
     await recordCheckRun(repo, "paranoid", started);
@@ -401,7 +392,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   // 9. One commit: its trailers are the audit trail of every move of the cycle.
   if (touched.size > 0) {
     await stagePaths(repo, [...touched].sort());
-    const subject = report.transitions.length === 0 ? "prstate: advance the polling watermark" : undefined;
+    const subject = report.transitions.length === 0 ? "prstate: bookkeeping (watermark, queue, periodic checks)" : undefined;
     const message = buildCommitMessage(report.transitions, {
       ...(subject ? { subject } : {}),
       body: cycleSummaryLine(report),
