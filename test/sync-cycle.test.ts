@@ -813,3 +813,28 @@ test("a record write interrupted between its two renames: the next sync restores
   t.false((await readdir(join(w.clone, "data"))).some((n) => n.endsWith("-temp")));
   t.is(await remoteHead(w.bare), (await git(w.clone, ["rev-parse", "HEAD"])).stdout.trim());
 });
+
+test("a label event and the poll hit of the same update: the basic query is enough, spliced into the full record", async (t) => {
+  const w = await makeWorld(t, {
+    only: ["20000", "23000"],
+    yaml: ["thresholds:", "  debounceSeconds: 0"],
+    files: async (sim) => {
+      const records = servedRecords(sim, [20000, 23000], iso(Date.now() - 3600_000));
+      // The watermark is behind the update: polling sees it too.
+      const mark = watermark(iso(sim.clock.now() - 60_000));
+      sim.update(20000, { labels: ["t-combinatorics", "awaiting-review"] });
+      return { ...records, "state/watermark.json": mark };
+    },
+  });
+  await enqueueEvent(w.clone, event("d-label", 20000, 30, "basic"));
+  await commitAll(w.clone, "enqueue a label event");
+  w.sim.resetCounters();
+  const r = await cycle(w);
+  t.is(r.poll.hits, 1);
+  t.like(r.downloaded.find((d) => d.pr === 20000), { query: "basic", spliced: true });
+  t.deepEqual(w.sim.requestsFor(20000), { full: 0, basic: 1, reactions: 0 }, "no commit list fetched for a label change");
+  const v = await cloneRepo(w.bare);
+  const info = JSON.parse(await readText(v, "data/20000/pr_info.json"));
+  t.deepEqual(info.data.repository.pullRequest, pullRequestOf(w.sim.get(20000)!.prInfo), "the spliced record is what GitHub serves");
+  t.is(r.watermark.to, w.sim.get(20000)!.updatedAt, "the hit is settled by the spliced record");
+});

@@ -234,8 +234,11 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   report.queue.events = queue.length;
   report.queue.coalescedInto = co.ready.length;
   report.queue.waiting = co.waiting.length;
+  // A poll hit usually sees the very update a webhook announced: when that event needs only
+  // the basic query, so does the hit (the splice falls back to the full query if more changed).
+  const basicEvents = new Set(co.ready.filter((w) => w.kind === "basic").map((w) => w.pr));
   const hints: WorkHint[] = [
-    ...hits.map((p): WorkHint => ({ pr: p.number, source: "poll" })),
+    ...hits.map((p): WorkHint => ({ pr: p.number, source: "poll", ...(basicEvents.has(p.number) ? { query: "basic" as const } : {}) })),
     ...co.ready.map((w): WorkHint => ({ pr: w.pr, source: "event", query: w.kind, queuePaths: w.paths })),
   ];
 

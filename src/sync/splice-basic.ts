@@ -10,7 +10,7 @@ import { isRecordDoc } from "../merge/record-meta.js";
 /** Fields an `edited`/`labeled`/`converted_to_draft`/... event may change; copied from the basic response. */
 const SPLICED = ["title", "body", "isDraft", "labels", "state", "closed", "closedAt", "baseRefName", "updatedAt"] as const;
 /** Fields that must be equal in both for the splice to be safe. */
-const MUST_MATCH = ["number", "id", "additions", "deletions", "changedFiles", "headRefName", "isCrossRepository"] as const;
+const MUST_MATCH = ["number", "id", "additions", "deletions", "changedFiles", "headRefName", "isCrossRepository", "files", "statusCheckRollup"] as const;
 
 type Pull = Record<string, unknown>;
 
