@@ -151,7 +151,7 @@ async function demo(root: string, sim: GitHubSimulator, url: string, opts: DemoO
   log("");
   log("report");
   log(`  PRs downloaded:        ${report.downloads} downloads of ${report.distinctPrsDownloaded} distinct PRs`);
-  log(`  conflicts resolved:    ${report.conflictsResolved} (in ${report.merges} automatic merges; legacy git pull --rebase through the driver)`);
+  log(`  conflicts resolved:    ${report.conflictsResolved} paths changed on both sides, merged in ${report.merges} in-process merges; every legacy git pull --rebase went through the driver`);
   log(`  push retries:          ${report.pushRetries}`);
   log(`  failures by kind:      ${Object.entries(failuresByKind).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
   log(`  became stubborn:       ${report.becameStubborn.map((n) => `#${n}`).join(" ") || "none"}`);
