@@ -152,17 +152,18 @@ export async function install(repoDir: string, opts: { check?: boolean } = {}): 
     changed.push(`git config: set ${key}`);
   }
 
-  if (await excludeTempFolders(root)) changed.push(".git/info/exclude: temp folders and files of interrupted writes");
+  if (await excludeTempFolders(root)) changed.push(".git/info/exclude: temp folders and files prstate never commits");
 
   return { repoDir: root, changed, missing: await checkInstalled(root) };
 }
 
-// A download's `data/N-temp` folder, the temp files of atomic writes and the receiver's
-// default spool (`prstate serve` started in the data repo) must never be committed, also not
-// by an existing workflow's `git add -A`. The excludes go into .git/info/exclude, not
+// What prstate leaves in a data repo's work tree but never commits: a download's
+// `data/N-temp` folder, the temp files of atomic writes, and, when serve or redeliver run
+// in the data repo, the default spool and redelivery memory. Not even an existing
+// workflow's `git add -A` may commit them. The excludes go into .git/info/exclude, not
 // .gitignore, so installing in a CI checkout never dirties the tracked tree that sync
 // requires clean.
-const TEMP_EXCLUDES = ["/data/*-temp/", ".*.prstate-tmp-*", "/prstate-spool/"];
+const TEMP_EXCLUDES = ["/data/*-temp/", ".*.prstate-tmp-*", "/prstate-spool/", "/.prstate-redeliveries.json"];
 
 async function excludeTempFolders(root: string): Promise<boolean> {
   const r = await git(root, ["rev-parse", "--git-path", "info/exclude"]);
