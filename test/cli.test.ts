@@ -315,3 +315,22 @@ test("check reports list lines that are not PR numbers and leaves them for a per
   t.is(fixed.code, 1, "nothing automatic may fix them");
   t.is(readFileSync(join(repo, "missing_prs.txt"), "utf8"), "-- to download\n12\n#900\n 42abc\n", "kept verbatim");
 });
+
+test("a broken state/watermark.json stops sync with a hint; check names it and --fix removes it", async (t) => {
+  const repo = await dataRepo({ "missing_prs.txt": "12\n", "state/watermark.json": '{"updatedAt": "2025-01-0', "state/checks.json": "[]\n" });
+  await install(repo);
+  await commitAll(repo, "install");
+  const sync = await prstate(["sync", "--repo", repo, "--repository", "a/b", "--api-url", "http://127.0.0.1:9", "--no-push"]);
+  t.is(sync.code, 6);
+  t.regex(sync.stderr, /^prstate: state\/watermark\.json is not valid JSON; 'prstate check --fix' removes it .*\n$/m);
+  const check = await prstate(["check", "--offline", "--json", "--repo", repo]);
+  t.is(check.code, 1);
+  t.deepEqual(JSON.parse(check.stdout).findings.map((f: { kind: string; paths: string[] }) => [f.kind, f.paths]), [
+    ["broken-state-file", ["state/watermark.json"]],
+    ["broken-state-file", ["state/checks.json"]],
+  ]);
+  const fixed = await prstate(["check", "--offline", "--fix", "--repo", repo]);
+  t.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+  t.deepEqual((await git(repo, ["show", "--name-status", "--format=", "HEAD"])).stdout.trim().split("\n").sort(), ["D\tstate/checks.json", "D\tstate/watermark.json"]);
+  t.is(readFileSync(join(repo, "missing_prs.txt"), "utf8"), "12\n", "nothing else touched");
+});

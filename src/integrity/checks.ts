@@ -36,7 +36,9 @@ export type FindingKind =
   | "stale-stubborn"
   | "paranoid-mismatch"
   /** A list line that is neither a PR number, a `--` comment nor blank: a person decides. */
-  | "invalid-list-line";
+  | "invalid-list-line"
+  /** state/watermark.json or state/checks.json does not parse: the fix removes it. */
+  | "broken-state-file";
 
 /** The kinds whose fix is "list the PR for re-download". */
 export const OUTDATED_KINDS: ReadonlySet<FindingKind> = new Set([

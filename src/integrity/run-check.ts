@@ -2,15 +2,19 @@
 // against GitHub (open PRs; key fields with --paranoid), and with --fix the state-machine
 // moves committed with trailers. The per-cycle check inside sync uses the same pure checks
 // over a smaller scope.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Config } from "../config/config.js";
-import { AuthError, errorMessage, GitError, GitHubError } from "../errors.js";
+import { AuthError, DataError, errorMessage, GitError, GitHubError } from "../errors.js";
 import type { GitHub, PullSummary } from "../github/github.js";
 import { buildCommitMessage } from "../git/commit-message.js";
 import { commitStaged, isTrackedClean, stagePaths } from "../git/git-cli.js";
-import { LIST_FILES, type ListName } from "../layout.js";
+import { CHECKS_FILE, LIST_FILES, WATERMARK_FILE, type ListName } from "../layout.js";
 import type { ListFile } from "../lists/list-file.js";
 import { LIST_NAMES, readList } from "../store/list-store.js";
+import { readChecks } from "../store/checks-file.js";
 import { scanRepo } from "../store/repo-scan.js";
+import { readWatermark } from "../store/watermark-file.js";
 import { applyFixPlan } from "../sync/apply-changes.js";
 import { paranoidFindings, runChecks, type Finding } from "./checks.js";
 import { planFixes } from "./fix-plan.js";
@@ -58,6 +62,16 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     }
   }
   const findings = runChecks({ facts: scan.prs, ...(open ? { open } : {}), unexpected: scan.unexpected, now, cfg: opts.config, scope: "full", lists });
+  // A broken watermark or checks file stops every sync (DataError): the fix removes it, which
+  // costs one poll from the first page and one early paranoid check, and loses no record.
+  for (const [path, read] of [[WATERMARK_FILE, readWatermark], [CHECKS_FILE, readChecks]] as const) {
+    try {
+      await read(opts.repoDir);
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      findings.push({ kind: "broken-state-file", detail: errorMessage(err), paths: [path] });
+    }
+  }
   // Kept verbatim by every list edit; never guessed at, so never fixed automatically.
   for (const l of scan.invalidListLines) findings.push({ kind: "invalid-list-line", detail: `${LIST_FILES[l.list]}: ${JSON.stringify(l.line).slice(0, 80)}`, list: l.list });
   const paranoid = opts.paranoid === true && open !== undefined;
@@ -69,7 +83,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
 
   if (opts.fix && findings.length > 0) {
     const plan = planFixes(findings, scan.prs, { cfg: opts.config, now, writer: opts.writer });
-    const touched = await applyFixPlan(opts.repoDir, plan);
+    const brokenState = findings.filter((f) => f.kind === "broken-state-file").flatMap((f) => f.paths ?? []);
+    plan.unfixed = plan.unfixed.filter((f) => f.kind !== "broken-state-file");
+    const touched = [...(await applyFixPlan(opts.repoDir, plan)), ...brokenState];
+    for (const path of brokenState) await rm(join(opts.repoDir, path), { force: true });
     let commit: string | null = null;
     if (touched.length > 0) {
       await stagePaths(opts.repoDir, touched);

@@ -100,6 +100,12 @@ function isDue(lastIso: string | undefined, everyHours: number, now: Date): bool
   return Number.isNaN(last) || now.getTime() - last >= everyHours * 3600 * 1000;
 }
 
+/** A state file that does not parse stops the cycle; the message says how to repair it. */
+function brokenStateHint(err: unknown): never {
+  if (err instanceof DataError) throw new DataError(`${err.message}; 'prstate check --fix' removes it (a poll from the first page then rebuilds it)`);
+  throw err;
+}
+
 /** Rejects with a TimeoutError once the cycle's wall-clock budget is spent (the request itself is abandoned). */
 function beforeDeadline<T>(work: Promise<T>, left: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -161,7 +167,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   // PRs (down, unreachable, wrong URL), every download would fail too and count attempts
   // that are no PR's fault, so the cycle ends here, changing nothing (exit 7). A rate limit
   // ends it cleanly; the next cycle polls again from the same watermark.
-  const watermark = await readWatermark(repo);
+  const watermark = await readWatermark(repo).catch(brokenStateHint);
   report.watermark.from = watermark?.updatedAt;
   if (watermark) report.poll.since = watermark.updatedAt;
   let listing: PullListing;
@@ -189,7 +195,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   // The paranoid check (daily by default) reads every record, so it also sees what no scope
   // holds (a record saying OPEN from before the open PRs were remembered, a stray folder).
   // Every other cycle reads just its scope, so its cost follows what changed.
-  const checks = await readChecks(repo);
+  const checks = await readChecks(repo).catch(brokenStateHint);
   report.paranoid = isDue(checks.paranoid, cfg.thresholds.paranoidEveryHours, started);
   const scan = report.paranoid ? await scanRepo(repo) : await scanRepo(repo, { only: await cycleScope(repo, lists, queue, scopeExtra) });
   const facts = scan.prs;
