@@ -3,7 +3,6 @@
 // counts and backoff, and when each periodic job last ran. Reads the files only; never asks GitHub.
 import type { Config } from "../config/config.js";
 import { readChecks } from "../store/checks-file.js";
-import { LEGACY_ATTEMPT_TIME } from "../store/legacy-attempts.js";
 import { scanRepo } from "../store/repo-scan.js";
 import { readWatermark } from "../store/watermark-file.js";
 import { nextDueAt } from "../state/backoff.js";
@@ -56,7 +55,12 @@ export function formatStatus(s: Status): string {
   lines.push(`stubborn: ${s.stubborn.length}${s.stubborn.length > 0 ? ` (${s.stubborn.slice(0, 30).map((n) => `#${n}`).join(" ")}${s.stubborn.length > 30 ? " ..." : ""})` : ""}`);
   lines.push(`failing: ${s.failing.length}`);
   for (const f of s.failing.slice(0, 30)) {
-    const last = f.lastAt === LEGACY_ATTEMPT_TIME ? "counted from older tooling's list comments" : `last ${f.lastError} at ${f.lastAt}`;
+    const last =
+      f.lastError === "legacy"
+        ? "counted from older tooling's list comments"
+        : f.lastError === "unreadable"
+          ? "counted from an attempt file that does not parse"
+          : `last ${f.lastError} at ${f.lastAt}`;
     lines.push(`  #${f.pr}: ${f.attempts} attempt(s), ${last}${f.dueAt ? `; backing off until ${f.dueAt}` : ""}`);
   }
   if (s.failing.length > 30) lines.push(`  ... ${s.failing.length - 30} more`);
