@@ -334,3 +334,14 @@ test("a broken state/watermark.json stops sync with a hint; check names it and -
   t.deepEqual((await git(repo, ["show", "--name-status", "--format=", "HEAD"])).stdout.trim().split("\n").sort(), ["D\tstate/checks.json", "D\tstate/watermark.json"]);
   t.is(readFileSync(join(repo, "missing_prs.txt"), "utf8"), "12\n", "nothing else touched");
 });
+
+test("prstate.yaml branch: sync refuses a checkout of another branch, naming both", async (t) => {
+  const repo = await dataRepo({ "prstate.yaml": "repository: a/b\nbranch: data\n" });
+  await install(repo);
+  await commitAll(repo, "install");
+  const head = (await git(repo, ["rev-parse", "HEAD"])).stdout;
+  const r = await prstate(["sync", "--repo", repo, "--api-url", "http://127.0.0.1:9", "--no-push"]);
+  t.is(r.code, 3);
+  t.regex(r.stderr, /^prstate: branch: prstate\.yaml names 'data', but .* has 'main' checked out; check out 'data'\n$/m);
+  t.is((await git(repo, ["rev-parse", "HEAD"])).stdout, head, "nothing committed");
+});

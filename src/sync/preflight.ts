@@ -38,7 +38,7 @@ async function repairTempFolders(repo: string): Promise<string[]> {
  * `repair` (default true) puts back or removes what an interrupted record write left in
  * data/; a dry run passes false, because it must leave the work tree exactly as it is.
  */
-export async function preflight(repo: string, opts: { remote: string; fetch: boolean; requireDriver: boolean; repair?: boolean }): Promise<PreflightResult> {
+export async function preflight(repo: string, opts: { remote: string; fetch: boolean; requireDriver: boolean; repair?: boolean; branch?: string }): Promise<PreflightResult> {
   if ((await tryRevParse(repo, "HEAD")) === null) throw new GitError(`${repo}: not a git repository with at least one commit`);
   if (opts.requireDriver) {
     const missing = await checkInstalled(repo);
@@ -62,6 +62,9 @@ export async function preflight(repo: string, opts: { remote: string; fetch: boo
   }
 
   const branch = await currentBranch(repo);
+  if (opts.branch !== undefined && opts.branch !== branch) {
+    throw new ConfigError(`branch: prstate.yaml names '${opts.branch}', but ${repo} has '${branch}' checked out; check out '${opts.branch}'`);
+  }
   const remotes = (await runGit(repo, ["remote"])).stdout.split("\n").map((s) => s.trim());
   const hasRemote = remotes.includes(opts.remote);
   if (hasRemote && opts.fetch) {

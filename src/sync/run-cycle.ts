@@ -160,7 +160,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   };
 
   // 1. Preflight: driver installed, tree clean, up to date with the remote.
-  const pre = await preflight(repo, { remote, fetch: !dryRun, requireDriver: true, repair: !dryRun });
+  const pre = await preflight(repo, { remote, fetch: !dryRun, requireDriver: true, repair: !dryRun, ...(cfg.branch ? { branch: cfg.branch } : {}) });
   log(`preflight: ${pre.summary}`);
 
   // 2. Intake from GitHub. The listings come first and are systemic: if GitHub cannot list
