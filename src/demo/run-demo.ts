@@ -4,7 +4,7 @@
 // scheduled workflows would, next to a legacy workflow that edits a list and uses plain
 // `git pull --rebase`; faults are injected; a burst of signed webhook deliveries goes through
 // the receiver. The report ends with a verdict that nothing any writer committed was lost.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.js";
@@ -181,7 +181,6 @@ async function legacyListEdit(dir: string, round: number): Promise<void> {
   await runGit(dir, ["pull", "--quiet", "--rebase", "origin", "main"], { env: DEMO_GIT_ENV });
   const path = join(dir, "closed_prs_to_backfill.txt");
   const text = await readFile(path, "utf8");
-  const { writeFile } = await import("node:fs/promises");
   await writeFile(path, `${text}-- noted by the legacy workflow, round ${round}\n`);
   await runGit(dir, ["commit", "--quiet", "-am", `legacy workflow: note round ${round}`], { env: DEMO_GIT_ENV });
   for (let i = 0; i < 10; i++) {
